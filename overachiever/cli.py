@@ -1,0 +1,221 @@
+"""The `overachiever` command line: serve, migrate, manage users and tokens, demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import DomainError
+
+
+def _create_app() -> Any:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Over Achiever: goals that nest arbitrarily deep."""
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(error.detail)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes [default: 2 x cores + 1, max 8].")
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True, help="Threads per worker.")
+@with_appcontext
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Apply pending migrations, then run the production server (gunicorn)."""
+    from .migrations import upgrade
+    from .server import default_workers
+    from .server import serve as run_server
+
+    upgrade()
+    click.echo(f"Over Achiever on http://{host}:{port}/ (API docs at /docs)", err=True)
+    run_server(host, port, workers or default_workers(), threads)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    from .migrations import current_revision
+    from .migrations import upgrade as do_upgrade
+
+    do_upgrade(revision)
+    click.echo(f"database at {current_revision()}")
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@with_appcontext
+def downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (default: one step)."""
+    from .migrations import current_revision
+    from .migrations import downgrade as do_downgrade
+
+    do_downgrade(revision)
+    click.echo(f"database at {current_revision() or 'base (empty)'}")
+
+
+@db.command()
+@with_appcontext
+def current() -> None:
+    """Show the database's revision and the newest one known."""
+    from .migrations import current_revision, head_revision
+
+    now, head = current_revision(), head_revision()
+    click.echo(f"current: {now or 'none (empty database)'}")
+    click.echo(f"head:    {head}{'' if now == head else '  (run: overachiever db upgrade)'}")
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="Prompted for when left out.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@with_appcontext
+def users_create(name: str, email: str, password: str | None, admin: bool) -> None:
+    """Create a user (the first user is always an administrator)."""
+    from pydantic import ValidationError
+
+    from .users import service
+    from .users.schemas import SignUp
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = SignUp(name=name, email=email, password=password)
+        user = service.create_user(data.name, str(data.email), data.password, is_admin=admin, via_cli=True)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created user {user.id} {user.name!r}{' (admin)' if user.is_admin else ''}")
+
+
+@users.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List every user."""
+    from sqlalchemy import select
+
+    from .extensions import db as database
+    from .users.models import User
+
+    rows = database.session.execute(select(User).order_by(User.id)).scalars().all()
+    click.echo(f"{'ID':>6}  {'NAME':<24} {'EMAIL':<32} ADMIN")
+    for u in rows:
+        click.echo(f"{u.id:>6}  {u.name:<24} {u.email:<32} {'yes' if u.is_admin else ''}")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.option("--password", default=None, help="Prompted for when left out.")
+@with_appcontext
+def users_set_password(name: str, password: str | None) -> None:
+    """Set a user's password."""
+    from .users import service
+
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    if not 8 <= len(password) <= 1024:
+        raise click.ClickException("a password has 8 to 1024 characters")
+    try:
+        service.set_password(service.find_by_name(name), password)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"password of {name!r} changed")
+
+
+@main.group()
+def tokens() -> None:
+    """Manage personal access tokens."""
+
+
+@tokens.command("create")
+@click.argument("user")
+@click.option("--name", default="cli", show_default=True, help="A label for the token.")
+@click.option("--expires-in", type=click.IntRange(1, 3650), default=None, help="Days until it expires.")
+@with_appcontext
+def tokens_create(user: str, name: str, expires_in: int | None) -> None:
+    """Create a token for USER (name); the token is printed alone on the last line."""
+    from .tokens import service as token_service
+    from .users import service as user_service
+
+    try:
+        owner = user_service.find_by_name(user)
+    except DomainError as exc:
+        _fail(exc)
+    token, secret = token_service.issue(owner, name, token_service.expiry_from_days(expires_in))
+    expiry = token.expires_at.isoformat() if token.expires_at else "never"
+    click.echo(f"token {token.id} for {owner.name!r}, expires {expiry}:", err=True)
+    click.echo(secret)
+
+
+@main.command()
+@click.option("--goals", "count", type=click.IntRange(1, 10_000_000), default=None, help="Generate this many goals instead.")
+@click.option("--user", "user_name", default="demo", show_default=True, help="Owner of generated goals.")
+@with_appcontext
+def demo(count: int | None, user_name: str) -> None:
+    """Load the article's users and goals, or generate COUNT goals; prints a token to try."""
+    from . import demo as demo_data
+
+    try:
+        owner = demo_data.generate(user_name, count) if count else demo_data.load_article()
+    except DomainError as exc:
+        _fail(exc)
+    from .tokens import service as token_service
+
+    _, secret = token_service.issue(owner, "demo")
+    click.echo(f"try it: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:5000/api/v2/goals/tree  (as {owner.name})", err=True)
+    click.echo(secret)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@with_appcontext
+def openapi(output: Path | None) -> None:
+    """Print the OpenAPI 3.1 document."""
+    text = json.dumps(current_app.spec, indent=2, sort_keys=False)  # type: ignore[attr-defined]
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command("purge-trash")
+@with_appcontext
+def purge_trash() -> None:
+    """Purge goals that have been in the trash longer than the retention period (cron)."""
+    from .goals import service
+
+    click.echo(f"purged {service.purge_expired()} goals")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

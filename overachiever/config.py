@@ -1,0 +1,90 @@
+"""Configuration classes, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _int_env(name: str, default: int) -> int:
+    """Read an integer environment variable, failing loudly on junk."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+class Config:
+    """Production defaults; every setting can be overridden from the environment."""
+
+    # A None database URL means "an SQLite file in the instance folder" (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SIGNUP = "open"
+    LOGIN_LIMIT = "10/minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "overachiever"
+    LOG_LEVEL = "INFO"
+
+    # How long a trashed subtree is kept before it is purged for good.
+    TRASH_RETENTION_DAYS = 30
+    # last_used_at of a token is refreshed at most this often, so reads stay read-only.
+    TOKEN_TOUCH_SECONDS = 60
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
+
+    # SQLite: how long a writer waits for the write lock before giving up (milliseconds).
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+    # APIFlask / OpenAPI.
+    OPENAPI_VERSION = "3.1.0"
+    SPEC_FORMAT = "json"
+    AUTO_404_RESPONSE = False
+    AUTO_SERVERS = False
+    JSON_SORT_KEYS = False
+
+    @classmethod
+    def from_env(cls) -> dict[str, Any]:
+        """Return the settings found in the environment (section 8 of the design)."""
+        env: dict[str, Any] = {}
+        if url := os.environ.get("DATABASE_URL"):
+            env["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(url)
+        if redis := os.environ.get("REDIS_URL"):
+            env["RATELIMIT_STORAGE_URI"] = redis
+        if signup := os.environ.get("OVERACHIEVER_SIGNUP"):
+            if signup not in ("open", "closed"):
+                raise RuntimeError("OVERACHIEVER_SIGNUP must be 'open' or 'closed'")
+            env["SIGNUP"] = signup
+        if "OVERACHIEVER_MAX_BODY" in os.environ:
+            env["MAX_CONTENT_LENGTH"] = _int_env("OVERACHIEVER_MAX_BODY", cls.MAX_CONTENT_LENGTH)
+        if limit := os.environ.get("OVERACHIEVER_LOGIN_LIMIT"):
+            env["LOGIN_LIMIT"] = limit
+        if level := os.environ.get("LOG_LEVEL"):
+            env["LOG_LEVEL"] = level.upper()
+        if "OVERACHIEVER_TRUSTED_PROXIES" in os.environ:
+            env["TRUSTED_PROXIES"] = _int_env("OVERACHIEVER_TRUSTED_PROXIES", 0)
+        if "OVERACHIEVER_TRASH_DAYS" in os.environ:
+            env["TRASH_RETENTION_DAYS"] = _int_env("OVERACHIEVER_TRASH_DAYS", 30)
+        return env
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throw-away database and generous limits."""
+
+    TESTING = True
+    LOGIN_LIMIT = "1000/minute"
+
+
+def _normalise_database_url(url: str) -> str:
+    """Point plain postgres:// URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

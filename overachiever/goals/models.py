@@ -1,0 +1,55 @@
+"""The goal: one node of an owner's forest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import BigId, UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Goal(db.Model):  # type: ignore[name-defined,misc]
+    """A goal; complete when it has an end, in the trash when it has deleted_at."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    # SET NULL: purging a trashed parent must not take a separately trashed child with it.
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("goals.id", ondelete="SET NULL"), default=None
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    due: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every write; part of the ETag.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Trash: deleted_at is set on every goal of a trashed subtree, trash_root_id names its root.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    trash_root_id: Mapped[int | None] = mapped_column(BigId, default=None)
+
+    __table_args__ = (
+        # Children of a parent, in order: the tree walk and the sibling listing.
+        Index("ix_goals_parent_id_position", "parent_id", "position"),
+        # An owner's live goals: the forest read and the flat listing.
+        Index("ix_goals_owner_id_deleted_at", "owner_id", "deleted_at"),
+        Index("ix_goals_trash_root_id", "trash_root_id"),
+        # Names are unique among the live siblings of one owner (top level included).
+        Index(
+            "uq_goals_live_sibling_name",
+            "owner_id",
+            func.coalesce(text("parent_id"), 0),
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )

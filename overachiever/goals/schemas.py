@@ -1,0 +1,196 @@
+"""Request and response models of the goals, tree, import and trash API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, RootModel, field_validator
+
+from ..validation import Out, Body, Description, GoalName, Id, Position, Query, QueryId, SearchText, Timestamp
+
+SortKey = Literal[
+    "position", "name", "start", "end", "due", "created",
+    "-position", "-name", "-start", "-end", "-due", "-created",
+]
+
+
+class GoalCreate(Body):
+    """A new goal."""
+
+    name: GoalName
+    description: Description = ""
+    parent_id: Id | None = None
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    due: Timestamp | None = None
+    position: Position | None = None
+
+
+class GoalPatch(Body):
+    """Changes to a goal: a new parent_id moves it (null = top level); end null reopens it."""
+
+    name: GoalName | None = None
+    description: Description | None = None
+    parent_id: Id | None = None
+    position: Position | None = None
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    due: Timestamp | None = None
+
+
+class GoalPut(Body):
+    """Every writable field of a goal; position may be left out to keep its place."""
+
+    name: GoalName
+    description: Description
+    parent_id: Id | None
+    start: Timestamp
+    end: Timestamp | None
+    due: Timestamp | None
+    position: Position | None = None
+
+
+class GoalOut(Out):
+    """A goal with the roll-ups of its subtree."""
+
+    id: int
+    parent_id: int | None
+    name: str
+    description: str
+    start: datetime
+    end: datetime | None
+    due: datetime | None
+    position: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    progress: float = Field(ge=0.0, le=1.0)
+    children_count: int
+    descendants_count: int
+    done_descendants_count: int
+
+
+class GoalListQuery(Query):
+    """Filters, order and paging of the flat goal list."""
+
+    parent: Annotated[str, Field(pattern=r"^(root|[1-9][0-9]{0,18})$")] | None = Field(
+        None, description="A goal id, or 'root' for top-level goals"
+    )
+    status: Literal["open", "done", "all"] = "all"
+    q: SearchText | None = None
+    due_before: Timestamp | None = None
+    due_after: Timestamp | None = None
+    sort: SortKey = "position"
+    offset: int = Field(0, ge=0, le=2**62)
+    limit: int = Field(50, ge=1, le=500)
+
+    @field_validator("parent")
+    @classmethod
+    def _parent_in_range(cls, value: str | None) -> str | None:
+        if value is not None and value != "root" and int(value) > 2**63 - 1:
+            raise ValueError("goal id out of range")
+        return value
+
+
+class GoalPage(Out):
+    """A page of goals."""
+
+    items: list[GoalOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class TreeQuery(Query):
+    """Shape of a tree read."""
+
+    status: Literal["open", "done", "all"] = "all"
+    depth: int | None = Field(None, ge=1, le=1_000_000, description="Levels to include; 1 = roots only")
+    format: Literal["nested", "flat"] = "nested"
+
+
+class TreeNode(Out):
+    """One node of a nested tree read."""
+
+    id: int
+    name: str
+    end: datetime | None
+    due: datetime | None
+    progress: float
+    children: list[TreeNode]
+
+
+class Forest(Out):
+    """The caller's forest (nested), or its pre-order listing (format=flat)."""
+
+    items: list[TreeNode] | list[FlatNode]
+
+
+class FlatNode(Out):
+    """One goal of a flat tree read, in pre-order."""
+
+    id: int
+    parent_id: int | None
+    depth: int
+    name: str
+    end: datetime | None
+    due: datetime | None
+    progress: float
+
+
+class ImportNode(Body):
+    """A goal to import, with its sub-goals."""
+
+    name: GoalName
+    description: Description = ""
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    due: Timestamp | None = None
+    children: list[ImportNode] = []
+
+
+class ImportBody(RootModel[ImportNode | list[ImportNode]]):
+    """A node to import, or a list of them."""
+
+
+class ImportFields(Body):
+    """The fields of one import node, validated one node at a time (children apart)."""
+
+    name: GoalName
+    description: Description = ""
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    due: Timestamp | None = None
+
+
+class ImportQuery(Query):
+    """Where imported trees go."""
+
+    parent_id: QueryId | None = None
+
+
+class ImportResult(Out):
+    """The ids of the imported goals, in pre-order."""
+
+    ids: list[int]
+
+
+class TrashItem(Out):
+    """A trashed subtree, addressed by its root goal's id."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    deleted_at: datetime
+    purge_at: datetime
+    goals_count: int
+
+
+class TrashList(Out):
+    """The caller's trash."""
+
+    items: list[TrashItem]
+
+
+Forest.model_rebuild()

@@ -1,0 +1,537 @@
+"""Goal rules: ownership, the tree (moves, cycles, order), completion, import and the trash.
+
+Every read of a tree costs a fixed number of queries (recursive CTEs or one scan of the
+owner's goals); every structural change runs in a write transaction that holds the owner's
+lock, so concurrent moves can never create a cycle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..db import utcnow, write_transaction
+from ..errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
+from ..extensions import db
+from ..users.models import User
+from .models import Goal
+from .tree import Forest, Row, Stats
+
+# Checks an If-Match header against the current ETag; None when no header was sent.
+EtagCheck = Callable[[str], bool] | None
+
+goals = Goal.__table__
+LIVE = Goal.deleted_at.is_(None)
+
+
+@dataclass(slots=True)
+class GoalView:
+    """A goal with its subtree roll-ups, as every goal endpoint returns it."""
+
+    goal: Goal
+    stats: Stats
+
+    @property
+    def etag(self) -> str:
+        """A strong validator of the whole representation (own fields and roll-ups)."""
+        s = self.stats
+        key = f"{self.goal.id}:{self.goal.version}:{s.children_count}:{s.descendants_count}:"
+        key += f"{s.done_descendants_count}:{s.leaves}:{s.done_leaves}"
+        return hashlib.blake2b(key.encode(), digest_size=10).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Fields of the GoalOut schema."""
+        g, s = self.goal, self.stats
+        return {
+            "id": g.id, "parent_id": g.parent_id, "name": g.name, "description": g.description,
+            "start": g.start, "end": g.end, "due": g.due, "position": g.position,
+            "created_at": g.created_at, "updated_at": g.updated_at, "version": g.version,
+            "progress": s.progress, "children_count": s.children_count,
+            "descendants_count": s.descendants_count,
+            "done_descendants_count": s.done_descendants_count,
+        }
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+def _row_columns() -> tuple[Any, ...]:
+    return (Goal.id, Goal.parent_id, Goal.name, Goal.end, Goal.due)
+
+
+def _subtree_rows(root_ids: Sequence[int]) -> list[tuple[int, Row]]:
+    """(root id, row) for every live goal under each root, the roots included: one query."""
+    base = select(Goal.id.label("root"), *_row_columns(), Goal.position).where(Goal.id.in_(root_ids))
+    sub = base.cte("sub", recursive=True)
+    child = aliased(Goal)
+    sub = sub.union_all(
+        select(sub.c.root, child.id, child.parent_id, child.name, child.end, child.due, child.position)
+        .join(sub, child.parent_id == sub.c.id)
+        .where(child.deleted_at.is_(None))
+    )
+    stmt = select(sub).order_by(sub.c.root, sub.c.position, sub.c.id)
+    return [(r[0], Row(r[1], r[2], r[3], r[4], r[5])) for r in db.session.execute(stmt)]
+
+
+def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
+    """Roll-ups of each goal in root_ids (which must be live goals)."""
+    if not root_ids:
+        return {}
+    grouped: dict[int, list[Row]] = {}
+    for root, row in _subtree_rows(root_ids):
+        grouped.setdefault(root, []).append(row)
+    result: dict[int, Stats] = {}
+    for root, rows in grouped.items():
+        # A root's parent is outside its subtree; present it as a root of its own forest.
+        forest = Forest(rows, roots=[root])
+        result[root] = forest.stats()[root]
+    return result
+
+
+def _live_goal(owner: User, goal_id: int) -> Goal:
+    goal = db.session.execute(
+        select(Goal).where(Goal.id == goal_id, Goal.owner_id == owner.id, LIVE)
+    ).scalar_one_or_none()
+    if goal is None:
+        raise NotFound(f"goal {goal_id} not found")
+    return goal
+
+
+def _view(goal: Goal) -> GoalView:
+    return GoalView(goal, stats_for([goal.id])[goal.id])
+
+
+def get_goal(owner: User, goal_id: int) -> GoalView:
+    """One of the owner's live goals, with roll-ups."""
+    return _view(_live_goal(owner, goal_id))
+
+
+_SORT_COLUMNS = {
+    "position": Goal.position, "name": Goal.name, "start": Goal.start,
+    "end": Goal.end, "due": Goal.due, "created": Goal.created_at,
+}
+
+
+@dataclass(slots=True)
+class ListFilter:
+    """Filters and paging of the flat list."""
+
+    parent: str | None = None
+    status: str = "all"
+    q: str | None = None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+    sort: str = "position"
+    offset: int = 0
+    limit: int = 50
+
+
+def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
+    """A page of the owner's live goals, and how many match in all."""
+    stmt: Select[Any] = select(Goal).where(Goal.owner_id == owner.id, LIVE)
+    if f.parent == "root":
+        stmt = stmt.where(Goal.parent_id.is_(None))
+    elif f.parent is not None:
+        parent = _live_goal(owner, int(f.parent))
+        stmt = stmt.where(Goal.parent_id == parent.id)
+    if f.status == "open":
+        stmt = stmt.where(Goal.end.is_(None))
+    elif f.status == "done":
+        stmt = stmt.where(Goal.end.is_not(None))
+    if f.q:
+        stmt = stmt.where(
+            or_(Goal.name.icontains(f.q, autoescape=True), Goal.description.icontains(f.q, autoescape=True))
+        )
+    if f.due_before is not None:
+        stmt = stmt.where(Goal.due < f.due_before)
+    if f.due_after is not None:
+        stmt = stmt.where(Goal.due >= f.due_after)
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    column = _SORT_COLUMNS[f.sort.lstrip("-")]
+    order = column.desc() if f.sort.startswith("-") else column.asc()
+    id_order = Goal.id.desc() if f.sort.startswith("-") else Goal.id.asc()
+    page = db.session.execute(
+        stmt.order_by(order.nulls_last(), id_order).offset(f.offset).limit(f.limit)
+    ).scalars().all()
+    stats = stats_for([g.id for g in page])
+    return [GoalView(g, stats[g.id]) for g in page], total
+
+
+def forest(owner: User) -> Forest:
+    """The owner's whole live forest, read with one query."""
+    rows = db.session.execute(
+        select(*_row_columns())
+        .where(Goal.owner_id == owner.id, LIVE)
+        .order_by(Goal.position, Goal.id)
+    )
+    return Forest(Row(*r) for r in rows)
+
+
+def subtree(owner: User, goal_id: int) -> Forest:
+    """The live subtree rooted at one of the owner's goals: two queries."""
+    root = _live_goal(owner, goal_id)
+    return Forest((row for _, row in _subtree_rows([root.id])), roots=[root.id])
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+def _check_etag(view: GoalView, if_match: EtagCheck) -> None:
+    if if_match is not None and not if_match(view.etag):
+        raise PreconditionFailed(
+            f"goal {view.goal.id} has changed since you read it; read it again and retry",
+            current_etag=f'"{view.etag}"',
+        )
+
+
+def _check_times(start: datetime, end: datetime | None) -> None:
+    if end is not None and end < start:
+        raise Invalid("a goal cannot end before it starts", [{"loc": ["body", "end"], "msg": "must not be before start"}])
+
+
+def _check_name_free(owner_id: int, parent_id: int | None, name: str, exclude: int | None = None) -> None:
+    stmt = select(Goal.id).where(
+        Goal.owner_id == owner_id, LIVE, Goal.name == name,
+        Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
+    )
+    if exclude is not None:
+        stmt = stmt.where(Goal.id != exclude)
+    if db.session.execute(stmt.limit(1)).first() is not None:
+        where = "at the top level" if parent_id is None else f"under goal {parent_id}"
+        raise NameConflict(f"a goal named {name!r} already exists {where}")
+
+
+def _siblings(owner_id: int, parent_id: int | None) -> Any:
+    return and_(
+        Goal.owner_id == owner_id, LIVE,
+        Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
+    )
+
+
+def _next_position(owner_id: int, parent_id: int | None) -> int:
+    top = db.session.execute(select(func.max(Goal.position)).where(_siblings(owner_id, parent_id))).scalar()
+    return 0 if top is None else int(top) + 1
+
+
+def _open_slot(owner_id: int, parent_id: int | None, position: int, now: datetime) -> None:
+    """Shift siblings at or after position one place down, to make room."""
+    db.session.execute(
+        update(Goal)
+        .where(_siblings(owner_id, parent_id), Goal.position >= position)
+        .values(position=Goal.position + 1, version=Goal.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _ancestor_path(goal_id: int, start_id: int) -> list[int]:
+    """Ids from start_id up through its ancestors, stopping at goal_id if met: one query."""
+    anc = select(Goal.id, Goal.parent_id, literal(0).label("depth")).where(Goal.id == start_id).cte(
+        "anc", recursive=True
+    )
+    parent = aliased(Goal)
+    anc = anc.union_all(
+        select(parent.id, parent.parent_id, anc.c.depth + 1)
+        .join(anc, parent.id == anc.c.parent_id)
+        .where(anc.c.id != goal_id)
+    )
+    return [r[0] for r in db.session.execute(select(anc.c.id).order_by(anc.c.depth))]
+
+
+def _check_no_cycle(goal_id: int, new_parent_id: int) -> None:
+    path = _ancestor_path(goal_id, new_parent_id)
+    if goal_id in path:
+        chain = list(reversed(path[: path.index(goal_id) + 1]))
+        raise CycleConflict(
+            f"goal {new_parent_id} is inside goal {goal_id}; a goal cannot be moved under itself",
+            path=chain,
+        )
+
+
+def _live_parent(owner_id: int, parent_id: int) -> Goal:
+    parent = db.session.execute(
+        select(Goal).where(Goal.id == parent_id, Goal.owner_id == owner_id, LIVE)
+    ).scalar_one_or_none()
+    if parent is None:
+        raise NotFound(f"parent goal {parent_id} not found")
+    return parent
+
+
+def _flush_names() -> None:
+    """Flush, turning a unique-name violation that slipped past the check into a 409."""
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise NameConflict("a sibling goal already has that name") from exc
+
+
+def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
+    """Create a goal (under a parent of the same owner, or at the top level)."""
+    now = utcnow()
+    start = data.get("start") or now
+    _check_times(start, data.get("end"))
+    with write_transaction(owner.id) as session:
+        parent_id = data.get("parent_id")
+        if parent_id is not None:
+            _live_parent(owner.id, parent_id)
+        _check_name_free(owner.id, parent_id, data["name"])
+        position = data.get("position")
+        if position is None:
+            position = _next_position(owner.id, parent_id)
+        else:
+            _open_slot(owner.id, parent_id, position, now)
+        goal = Goal(
+            owner_id=owner.id, parent_id=parent_id, name=data["name"],
+            description=data.get("description") or "", start=start, end=data.get("end"),
+            due=data.get("due"), position=position, created_at=now, updated_at=now, version=1,
+        )
+        session.add(goal)
+        _flush_names()
+        view = GoalView(goal, Stats(done=goal.end is not None, done_leaves=int(goal.end is not None)))
+    return view
+
+
+_WRITABLE = ("name", "description", "parent_id", "position", "start", "end", "due")
+
+
+def update_goal(owner: User, goal_id: int, changes: dict[str, Any], if_match: EtagCheck = None) -> GoalView:
+    """Apply changes (a PATCH, or a PUT with every field) under the tree rules."""
+    unknown = set(changes) - set(_WRITABLE)
+    if unknown:
+        raise Invalid(f"not writable: {', '.join(sorted(unknown))}")
+    for field in ("name", "start", "description"):
+        if field in changes and changes[field] is None:
+            raise Invalid(f"{field} cannot be null", [{"loc": ["body", field], "msg": "cannot be null"}])
+    now = utcnow()
+    with write_transaction(owner.id):
+        goal = _live_goal(owner, goal_id)
+        _check_etag(_view(goal), if_match)
+        start = changes.get("start", goal.start)
+        end = changes["end"] if "end" in changes else goal.end
+        _check_times(start, end)
+
+        new_parent = changes["parent_id"] if "parent_id" in changes else goal.parent_id
+        moved = new_parent != goal.parent_id
+        if moved and new_parent is not None:
+            _live_parent(owner.id, new_parent)
+            _check_no_cycle(goal.id, new_parent)
+        new_name = changes.get("name", goal.name)
+        if moved or new_name != goal.name:
+            _check_name_free(owner.id, new_parent, new_name, exclude=goal.id)
+
+        position = changes.get("position")
+        if position is not None and (moved or position != goal.position):
+            _open_slot(owner.id, new_parent, position, now)
+        elif moved:
+            position = _next_position(owner.id, new_parent)
+
+        # The slot shift above bypassed the ORM; reload so the in-memory goal is current.
+        db.session.refresh(goal)
+        goal.parent_id = new_parent
+        if position is not None:
+            goal.position = position
+        goal.name = new_name
+        for field in ("description", "start", "due"):
+            if field in changes:
+                setattr(goal, field, changes[field])
+        goal.end = end
+        goal.version = goal.version + 1
+        goal.updated_at = now
+        _flush_names()
+        view = _view(goal)
+    return view
+
+
+def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
+    """Move a goal and its whole live subtree to the trash."""
+    now = utcnow()
+    with write_transaction(owner.id) as session:
+        _purge_expired(owner.id, now)
+        goal = _live_goal(owner, goal_id)
+        _check_etag(_view(goal), if_match)
+        sub = select(Goal.id).where(Goal.id == goal.id).cte("sub", recursive=True)
+        child = aliased(Goal)
+        sub = sub.union_all(select(child.id).join(sub, child.parent_id == sub.c.id).where(child.deleted_at.is_(None)))
+        session.execute(
+            update(Goal)
+            .where(Goal.id.in_(select(sub.c.id)))
+            .values(deleted_at=now, trash_root_id=goal.id, version=Goal.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.expire(goal)
+
+
+# ---------------------------------------------------------------------------- import
+
+
+@dataclass(slots=True)
+class ImportedNode:
+    """One validated node of an import, with its place in the payload."""
+
+    fields: dict[str, Any]
+    parent: int | None  # index of the parent node in the pre-order list, None for a top node
+    position: int
+
+
+def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | None) -> list[int]:
+    """Create validated nodes (given in pre-order) in one transaction; returns their ids."""
+    now = utcnow()
+    for node in nodes:
+        node.fields.setdefault("start", None)
+        if node.fields["start"] is None:
+            node.fields["start"] = now
+    with write_transaction(owner.id) as session:
+        if parent_id is not None:
+            _live_parent(owner.id, parent_id)
+        tops = [n for n in nodes if n.parent is None]
+        existing = set(
+            session.execute(select(Goal.name).where(_siblings(owner.id, parent_id))).scalars()
+        )
+        clash = sorted({n.fields["name"] for n in tops} & existing)
+        if clash:
+            where = "at the top level" if parent_id is None else f"under goal {parent_id}"
+            raise NameConflict(f"goals named {', '.join(map(repr, clash))} already exist {where}")
+        base = _next_position(owner.id, parent_id)
+
+        # Insert one depth level at a time: each level's parents already have their ids.
+        depth = [0] * len(nodes)
+        for i, node in enumerate(nodes):
+            depth[i] = 0 if node.parent is None else depth[node.parent] + 1
+        ids: list[int] = [0] * len(nodes)
+        levels: dict[int, list[int]] = {}
+        for i, d in enumerate(depth):
+            levels.setdefault(d, []).append(i)
+        for d in sorted(levels):
+            members = levels[d]
+            params = []
+            for i in members:
+                node = nodes[i]
+                params.append({
+                    "owner_id": owner.id,
+                    "parent_id": parent_id if node.parent is None else ids[node.parent],
+                    "name": node.fields["name"],
+                    "description": node.fields.get("description") or "",
+                    "start": node.fields["start"], "end": node.fields.get("end"),
+                    "due": node.fields.get("due"),
+                    "position": base + node.position if node.parent is None else node.position,
+                    "created_at": now, "updated_at": now, "version": 1,
+                })
+            try:
+                result = session.execute(
+                    insert(Goal).returning(Goal.id, sort_by_parameter_order=True), params
+                )
+            except IntegrityError as exc:
+                raise NameConflict("two imported siblings share a name") from exc
+            for i, new_id in zip(members, result.scalars().all(), strict=True):
+                ids[i] = new_id
+    return ids
+
+
+# ---------------------------------------------------------------------------- trash
+
+
+def _retention() -> timedelta:
+    return timedelta(days=int(current_app.config["TRASH_RETENTION_DAYS"]))
+
+
+def _purge_expired(owner_id: int | None, now: datetime) -> int:
+    stmt = delete(Goal).where(Goal.trash_root_id.is_not(None), Goal.deleted_at < now - _retention())
+    if owner_id is not None:
+        stmt = stmt.where(Goal.owner_id == owner_id)
+    result = db.session.execute(stmt.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_expired() -> int:
+    """Purge every trashed goal older than the retention period (for cron); returns the count."""
+    with write_transaction():
+        return _purge_expired(None, utcnow())
+
+
+def list_trash(owner: User) -> list[dict[str, Any]]:
+    """The owner's trashed subtrees that have not expired, newest first."""
+    cutoff = utcnow() - _retention()
+    counts = (
+        select(Goal.trash_root_id.label("root"), func.count().label("n"))
+        .where(Goal.owner_id == owner.id, Goal.trash_root_id.is_not(None))
+        .group_by(Goal.trash_root_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Goal.id, Goal.name, Goal.parent_id, Goal.deleted_at, counts.c.n)
+        .join(counts, counts.c.root == Goal.id)
+        .where(Goal.owner_id == owner.id, Goal.deleted_at >= cutoff)
+        .order_by(Goal.deleted_at.desc(), Goal.id.desc())
+    )
+    retention = _retention()
+    return [
+        {"id": r[0], "name": r[1], "parent_id": r[2], "deleted_at": r[3],
+         "purge_at": r[3] + retention, "goals_count": r[4]}
+        for r in rows
+    ]
+
+
+def _trash_root(owner: User, goal_id: int) -> Goal:
+    goal = db.session.execute(
+        select(Goal).where(
+            Goal.id == goal_id, Goal.owner_id == owner.id, Goal.trash_root_id == goal_id,
+        )
+    ).scalar_one_or_none()
+    if goal is None:
+        raise NotFound(f"goal {goal_id} is not in the trash")
+    return goal
+
+
+def restore(owner: User, goal_id: int) -> GoalView:
+    """Put a trashed subtree back with the same ids: under its parent if live, else at the top."""
+    now = utcnow()
+    with write_transaction(owner.id) as session:
+        _purge_expired(owner.id, now)
+        root = _trash_root(owner, goal_id)
+        parent_id = root.parent_id
+        if parent_id is not None:
+            live_parent = session.execute(
+                select(Goal.id).where(Goal.id == parent_id, Goal.owner_id == owner.id, LIVE)
+            ).first()
+            if live_parent is None:
+                parent_id = None
+        _check_name_free(owner.id, parent_id, root.name, exclude=root.id)
+        session.execute(
+            update(Goal)
+            .where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
+            .values(deleted_at=None, trash_root_id=None, version=Goal.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if parent_id != root.parent_id:
+            session.execute(
+                update(Goal).where(Goal.id == root.id)
+                .values(parent_id=parent_id, position=_next_position(owner.id, parent_id))
+                .execution_options(synchronize_session=False)
+            )
+        session.refresh(root)
+        view = _view(root)
+    return view
+
+
+def purge(owner: User, goal_id: int) -> None:
+    """Delete a trashed subtree for good."""
+    with write_transaction(owner.id) as session:
+        root = _trash_root(owner, goal_id)
+        session.execute(
+            delete(Goal).where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
+            .execution_options(synchronize_session=False)
+        )
+        session.expunge(root)
+
+
+def bulk_create_chain(owner: User, names: Iterable[str]) -> list[int]:
+    """Create a chain of goals, each under the previous one (demo data, tests of depth)."""
+    nodes = [ImportedNode({"name": n}, i - 1 if i else None, 0) for i, n in enumerate(names)]
+    return import_trees(owner, nodes, None)

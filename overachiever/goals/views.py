@@ -1,0 +1,188 @@
+"""The /api/v2/goals and /api/v2/trash endpoints: validate, call one service function, return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from apiflask import APIBlueprint
+from flask import Response, request, url_for
+
+from ..auth import current_user, token_auth
+from ..paging import link_header
+from ..validation import documented_body
+from . import service
+from .importer import parse_import
+from .schemas import (
+    Forest,
+    GoalCreate,
+    GoalListQuery,
+    GoalOut,
+    GoalPage,
+    GoalPatch,
+    GoalPut,
+    ImportBody,
+    ImportQuery,
+    ImportResult,
+    TreeNode,
+    TreeQuery,
+    TrashList,
+)
+from .tree import flat_json, nested_json
+
+bp = APIBlueprint("goals", __name__, url_prefix="/api/v2/goals", tag="Goals")
+trash_bp = APIBlueprint("trash", __name__, url_prefix="/api/v2/trash", tag="Trash")
+
+_CONFLICTS = {404: "No such goal of yours (or parent)", 409: "Name taken among siblings, or a cycle"}
+_PRECONDITION = {412: "If-Match named a stale ETag"}
+
+
+def _if_match() -> service.EtagCheck:
+    """A checker for the If-Match header, or None when the request has none."""
+    if "If-Match" not in request.headers:
+        return None
+    return request.if_match.contains
+
+
+def _goal_response(view: service.GoalView, status: int = 200, **headers: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return view.as_dict(), status, {"ETag": f'"{view.etag}"', **headers}
+
+
+def _stream(parts: Iterator[bytes]) -> Response:
+    return Response(parts, mimetype="application/json")
+
+
+@bp.get("")
+@bp.auth_required(token_auth)
+@bp.input(GoalListQuery, location="query", arg_name="query")
+@bp.output(GoalPage)
+@bp.doc(summary="List goals", responses={404: "The parent is not one of your goals"})
+def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Your live goals, flat and paged, with filters and sorting."""
+    filters = service.ListFilter(**query.model_dump())
+    views, total = service.list_goals(current_user(), filters)
+    page = {"items": [v.as_dict() for v in views], "total": total, "offset": query.offset, "limit": query.limit}
+    return page, 200, link_header("goals.list_goals", query, total)
+
+
+@bp.post("")
+@bp.auth_required(token_auth)
+@bp.input(GoalCreate, arg_name="body")
+@bp.output(GoalOut, status_code=201, description="The new goal")
+@bp.doc(summary="Create a goal", responses=_CONFLICTS)
+def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Create a goal, at the top level or under one of your goals."""
+    view = service.create_goal(current_user(), body.model_dump(exclude_unset=True))
+    return _goal_response(view, 201, Location=url_for("goals.get_goal", goal_id=view.goal.id))
+
+
+@bp.post("/import")
+@bp.auth_required(token_auth)
+@bp.input(ImportQuery, location="query", arg_name="query")
+@documented_body(bp, ImportBody)
+@bp.output(ImportResult, status_code=201, description="Ids of the new goals, in pre-order")
+@bp.doc(summary="Import nested trees", responses=_CONFLICTS)
+def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
+    """Create whole nested trees atomically: a node, or a list of nodes, with children."""
+    nodes = parse_import()
+    ids = service.import_trees(current_user(), nodes, query.parent_id)
+    return {"ids": ids}, 201
+
+
+@bp.get("/tree")
+@bp.auth_required(token_auth)
+@bp.input(TreeQuery, location="query", arg_name="query")
+@bp.output(Forest, description="Nested nodes, or a pre-order list with format=flat")
+@bp.doc(summary="Read your whole forest")
+def forest(query: TreeQuery) -> Response:
+    """Your whole live forest with progress roll-ups, nested or flat."""
+    tree = service.forest(current_user())
+    if query.format == "flat":
+        return _stream(flat_json(tree, status=query.status, max_depth=query.depth))
+    return _stream(nested_json(tree, status=query.status, max_depth=query.depth))
+
+
+@bp.get("/<id:goal_id>")
+@bp.auth_required(token_auth)
+@bp.output(GoalOut)
+@bp.doc(summary="Read a goal", responses={304: "Not modified (If-None-Match)", 404: "No such goal of yours"})
+def get_goal(goal_id: int) -> Any:
+    """One goal with its roll-ups; honours If-None-Match."""
+    view = service.get_goal(current_user(), goal_id)
+    etag = view.etag
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    return _goal_response(view)
+
+
+@bp.get("/<id:goal_id>/tree")
+@bp.auth_required(token_auth)
+@bp.input(TreeQuery, location="query", arg_name="query")
+@bp.output(TreeNode, description="The goal as a nested node, or {items} with format=flat")
+@bp.doc(summary="Read a subtree", responses={404: "No such goal of yours"})
+def goal_tree(goal_id: int, query: TreeQuery) -> Response:
+    """The subtree rooted at one goal, nested or flat."""
+    tree = service.subtree(current_user(), goal_id)
+    if query.format == "flat":
+        return _stream(flat_json(tree, status=query.status, max_depth=query.depth, pin_roots=True))
+    return _stream(nested_json(tree, status=query.status, max_depth=query.depth, wrap=False))
+
+
+@bp.patch("/<id:goal_id>")
+@bp.auth_required(token_auth)
+@bp.input(GoalPatch, arg_name="body")
+@bp.output(GoalOut)
+@bp.doc(summary="Change or move a goal", responses={**_CONFLICTS, **_PRECONDITION})
+def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Change some fields: parent_id moves, end completes (null reopens); honours If-Match."""
+    view = service.update_goal(current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match())
+    return _goal_response(view)
+
+
+@bp.put("/<id:goal_id>")
+@bp.auth_required(token_auth)
+@bp.input(GoalPut, arg_name="body")
+@bp.output(GoalOut)
+@bp.doc(summary="Replace a goal", responses={**_CONFLICTS, **_PRECONDITION})
+def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Replace every writable field; honours If-Match."""
+    view = service.update_goal(current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match())
+    return _goal_response(view)
+
+
+@bp.delete("/<id:goal_id>")
+@bp.auth_required(token_auth)
+@bp.output({}, status_code=204)
+@bp.doc(summary="Move a goal to the trash", responses={404: "No such goal of yours", **_PRECONDITION})
+def delete_goal(goal_id: int) -> Response:
+    """Move a goal and its subtree to the trash; honours If-Match."""
+    service.trash_goal(current_user(), goal_id, _if_match())
+    return Response(status=204)
+
+
+@trash_bp.get("")
+@trash_bp.auth_required(token_auth)
+@trash_bp.output(TrashList)
+@trash_bp.doc(summary="List the trash")
+def list_trash() -> dict[str, Any]:
+    """Your trashed subtrees, by their root goal's id, until they are purged."""
+    return {"items": service.list_trash(current_user())}
+
+
+@trash_bp.post("/<id:goal_id>/restore")
+@trash_bp.auth_required(token_auth)
+@trash_bp.output(GoalOut, description="The restored goal")
+@trash_bp.doc(summary="Restore from the trash", responses={404: "Not in your trash", 409: "Name taken"})
+def restore(goal_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Put a trashed subtree back with the same ids (at the top level if its parent is gone)."""
+    return _goal_response(service.restore(current_user(), goal_id))
+
+
+@trash_bp.delete("/<id:goal_id>")
+@trash_bp.auth_required(token_auth)
+@trash_bp.output({}, status_code=204)
+@trash_bp.doc(summary="Purge from the trash", responses={404: "Not in your trash"})
+def purge(goal_id: int) -> Response:
+    """Delete a trashed subtree for good."""
+    service.purge(current_user(), goal_id)
+    return Response(status=204)

@@ -1,0 +1,34 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import logging
+
+from apiflask import APIBlueprint
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import problem
+
+bp = APIBlueprint("health", __name__, tag="Health")
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+@bp.doc(summary="Liveness: the process is up")
+def healthz() -> dict[str, str]:
+    """Always ok while the process answers."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@bp.doc(summary="Readiness: the database answers", responses={503: "Database unreachable"})
+def readyz() -> object:
+    """Ok when the database answers a query, 503 otherwise."""
+    from .app import check_database
+
+    try:
+        check_database()
+    except SQLAlchemyError as exc:
+        log.warning("readiness check failed: %s", exc)
+        return problem(503, "Service unavailable", "the database is unreachable")
+    return {"status": "ok"}

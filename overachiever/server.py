@@ -1,0 +1,50 @@
+"""The production server: gunicorn running one app per worker process."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+def default_workers() -> int:
+    """gunicorn's rule of thumb, two per core plus one, capped at eight."""
+    return min(2 * (os.cpu_count() or 1) + 1, 8)
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured from a dict instead of its command line."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply our options to gunicorn's settings."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """Build the app in each worker, so no database connection crosses a fork."""
+        from . import create_app
+
+        return create_app()
+
+
+def serve(host: str, port: int, workers: int, threads: int = 1) -> None:
+    """Run gunicorn in the foreground until it is stopped."""
+    Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "accesslog": "-",
+            "errorlog": "-",
+            "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+            "graceful_timeout": 20,
+            "timeout": 60,
+            "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        }
+    ).run()

@@ -1,0 +1,48 @@
+"""Request and response models of the tokens API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, Strict
+
+from ..validation import Out, Body, Timestamp, _no_control_chars, _strip
+
+TokenName = Annotated[
+    str, BeforeValidator(_strip), Field(min_length=1, max_length=100), AfterValidator(_no_control_chars)
+]
+
+
+class TokenCreate(Body):
+    """Options for a new token; the body itself is optional."""
+
+    name: TokenName = "api"
+    expires_at: Timestamp | None = None
+    expires_in_days: Annotated[int, Strict(), Field(ge=1, le=3650)] | None = None
+
+
+class TokenOut(Out):
+    """A token as listed: never its secret."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class TokenCreated(Out):
+    """A new token, with its secret shown this once."""
+
+    id: int
+    name: str
+    token: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class TokenList(Out):
+    """The caller's tokens."""
+
+    items: list[TokenOut]

@@ -1,0 +1,84 @@
+"""Personal access tokens: issue, check, list, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from ..db import write_transaction, utcnow
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..users.models import User
+from .models import Token
+
+PREFIX = "oa_"
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 digest under which a token is stored."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue(user: User, name: str = "api", expires_at: datetime | None = None) -> tuple[Token, str]:
+    """Create a token for a user; returns it with its secret, which is never stored."""
+    now = utcnow()
+    if expires_at is not None and expires_at <= now:
+        raise Invalid("expires_at must be in the future", [{"loc": ["body", "expires_at"], "msg": "must be in the future"}])
+    secret = PREFIX + secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        token = Token(user_id=user.id, name=name, digest=digest(secret), created_at=now, expires_at=expires_at)
+        session.add(token)
+    return token, secret
+
+
+def expiry_from_days(days: int | None) -> datetime | None:
+    """The expiry of a token valid for this many days, or None for no expiry."""
+    return utcnow() + timedelta(days=days) if days else None
+
+
+def authenticate(secret: str) -> User | None:
+    """The user a bearer token belongs to, if it is live; revocation is seen at once."""
+    if not secret.startswith(PREFIX) or len(secret) > 128:
+        return None
+    row = db.session.execute(
+        select(User, Token.id, Token.expires_at, Token.last_used_at)
+        .join(Token, Token.user_id == User.id)
+        .where(Token.digest == digest(secret))
+    ).first()
+    if row is None:
+        db.session.commit()
+        return None
+    user, token_id, expires_at, last_used_at = row
+    now = utcnow()
+    if expires_at is not None and expires_at <= now:
+        db.session.commit()
+        return None
+    touch_after = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+    if last_used_at is None or now - last_used_at >= touch_after:
+        # Refreshed coarsely, so most authenticated reads stay free of writes.
+        with write_transaction() as session:
+            session.execute(update(Token).where(Token.id == token_id).values(last_used_at=now))
+    else:
+        # End the read transaction: the request's own work starts on a fresh snapshot.
+        db.session.commit()
+    return user  # type: ignore[no-any-return]
+
+
+def list_tokens(user: User) -> Sequence[Token]:
+    """The user's tokens, newest first."""
+    return db.session.execute(
+        select(Token).where(Token.user_id == user.id).order_by(Token.id.desc())
+    ).scalars().all()
+
+
+def revoke(user: User, token_id: int) -> None:
+    """Delete one of the user's tokens; someone else's is reported as not found."""
+    with write_transaction() as session:
+        result = session.execute(delete(Token).where(Token.id == token_id, Token.user_id == user.id))
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise NotFound(f"token {token_id} not found")

@@ -1,0 +1,185 @@
+"""Account rules: sign-up, the first admin, who may see and change whom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..db import write_transaction
+from ..errors import Conflict, Forbidden, Invalid, NameConflict, NotFound
+from ..extensions import db
+from ..passwords import hash_password, needs_rehash, verify_password
+from .models import User
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_name(name: str) -> None:
+    # "@" is reserved for e-mail addresses, so a login name can never be taken for one.
+    if "@" in name:
+        raise Invalid("a user name must not contain '@'", [{"loc": ["body", "name"], "msg": "must not contain '@'"}])
+
+
+def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None = None) -> None:
+    conditions = []
+    if name is not None:
+        conditions.append(User.name == name)
+    if email is not None:
+        conditions.append(User.email == email)
+    if not conditions:
+        return
+    stmt = select(User.name, User.email).where(or_(*conditions))
+    if exclude_id is not None:
+        stmt = stmt.where(User.id != exclude_id)
+    for taken_name, taken_email in db.session.execute(stmt):
+        if name is not None and taken_name == name:
+            raise NameConflict(f"the user name {name!r} is taken")
+        raise NameConflict("that e-mail address is already registered")
+
+
+def create_user(
+    name: str,
+    email: str,
+    password: str | None,
+    *,
+    actor: User | None = None,
+    is_admin: bool = False,
+    via_cli: bool = False,
+) -> User:
+    """Create an account; the first account ever created becomes an admin."""
+    _check_name(name)
+    email = _normalise_email(email)
+    if not via_cli and current_app.config["SIGNUP"] == "closed" and not (actor and actor.is_admin):
+        raise Forbidden("sign-up is closed on this server; ask an administrator for an account")
+    password_hash = hash_password(password) if password is not None else None
+    with write_transaction(serialise_all=True) as session:
+        _ensure_unique(name, email)
+        first = session.execute(select(User.id).limit(1)).first() is None
+        user = User(name=name, email=email, password_hash=password_hash, is_admin=is_admin or first)
+        session.add(user)
+        try:
+            session.flush()
+        except IntegrityError as exc:  # a concurrent sign-up took the name between check and insert
+            raise NameConflict("that user name or e-mail address is taken") from exc
+    return user
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """Check a name-or-email and password; unknown accounts and wrong passwords look alike."""
+    login = login.strip()
+    if not login or len(login) > 254 or len(password) > 1024:
+        verify_password(None, password[:1024])
+        return None
+    column = User.email if "@" in login else User.name
+    value = _normalise_email(login) if "@" in login else login
+    user = db.session.execute(select(User).where(column == value)).scalar_one_or_none()
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None:
+        return None
+    if user.password_hash and needs_rehash(user.password_hash):
+        # Upgrade hashes made with older parameters while the password is at hand.
+        with write_transaction():
+            user.password_hash = hash_password(password)
+    return user
+
+
+def resolve(actor: User, ref: int | str) -> User:
+    """The user a path names ('self' or an id) if the actor may see them, else NotFound."""
+    if ref == "self" or ref == actor.id:
+        return actor
+    user = db.session.get(User, ref) if isinstance(ref, int) else None
+    if user is None or not actor.is_admin:
+        raise NotFound(f"user {ref} not found")
+    return user
+
+
+def list_users(actor: User, q: str | None, offset: int, limit: int) -> tuple[Sequence[User], int]:
+    """All users, for admins, filtered by text in name or e-mail."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators may list users")
+    stmt = select(User)
+    if q:
+        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    users = db.session.execute(stmt.order_by(User.id).offset(offset).limit(limit)).scalars().all()
+    return users, total
+
+
+def _admin_count() -> int:
+    return db.session.execute(select(func.count()).where(User.is_admin.is_(True))).scalar_one()
+
+
+def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
+    """Apply changes to an account (name, email, password, is_admin) under the access rules."""
+    target = resolve(actor, ref)
+    if "is_admin" in changes and changes["is_admin"] is not None and not actor.is_admin:
+        raise Forbidden("only administrators may grant or revoke admin rights")
+    new_password = changes.get("password")
+    if new_password is not None and not actor.is_admin:
+        current = changes.get("current_password")
+        if current is None or not verify_password(target.password_hash, current):
+            raise Forbidden("changing the password needs the current password")
+    if changes.get("name") is not None:
+        _check_name(changes["name"])
+    password_hash = hash_password(new_password) if new_password is not None else None
+    with write_transaction(serialise_all=True) as session:
+        user = session.get(User, target.id)
+        if user is None:
+            raise NotFound(f"user {ref} not found")
+        name = changes.get("name")
+        email = _normalise_email(changes["email"]) if changes.get("email") is not None else None
+        _ensure_unique(name if name != user.name else None, email if email != user.email else None, user.id)
+        if name is not None:
+            user.name = name
+        if email is not None:
+            user.email = email
+        if password_hash is not None:
+            user.password_hash = password_hash
+        if changes.get("is_admin") is not None and changes["is_admin"] != user.is_admin:
+            if not changes["is_admin"] and _admin_count() <= 1:
+                raise Conflict("the last administrator cannot give up admin rights")
+            user.is_admin = changes["is_admin"]
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise NameConflict("that user name or e-mail address is taken") from exc
+    return user
+
+
+def delete_user(actor: User, ref: int | str) -> None:
+    """Delete an account with its goals and tokens."""
+    target = resolve(actor, ref)
+    from ..goals.models import Goal
+    from ..tokens.models import Token
+
+    with write_transaction(serialise_all=True) as session:
+        if target.is_admin and _admin_count() <= 1:
+            raise Conflict("the last administrator cannot be deleted")
+        # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.
+        session.execute(delete(Token).where(Token.user_id == target.id))
+        session.execute(delete(Goal).where(Goal.owner_id == target.id))
+        session.execute(delete(User).where(User.id == target.id))
+
+
+def find_by_name(name: str) -> User:
+    """The user with this exact name (CLI helper)."""
+    user = db.session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user named {name!r}")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a password without asking for the old one (administrators, CLI)."""
+    password_hash = hash_password(password)
+    with write_transaction() as session:
+        stored = session.get(User, user.id)
+        if stored is None:
+            raise NotFound(f"user {user.id} not found")
+        stored.password_hash = password_hash

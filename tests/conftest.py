@@ -1,0 +1,118 @@
+"""Fixtures: a fresh app and database per test, and helpers to act as a signed-up user.
+
+The suite runs on SQLite by default. Set OVERACHIEVER_TEST_DATABASE_URL to a PostgreSQL URL
+to run it there instead (every test then starts from an emptied schema).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from overachiever import create_app
+from overachiever.config import TestConfig
+from overachiever.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp_path: Path) -> str:
+    return os.environ.get("OVERACHIEVER_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Any]:
+    """A fresh application with an empty schema, made from the models."""
+    application = create_app({
+        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    application.instance_path = str(tmp_path)
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Any) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+def basic(login: str, password: str) -> dict[str, str]:
+    """An HTTP Basic Authorization header."""
+    raw = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+@dataclass
+class Account:
+    """A signed-up user with a live token."""
+
+    id: int
+    name: str
+    email: str
+    token: str
+    is_admin: bool
+    password: str = PASSWORD
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture
+def signup(client: FlaskClient) -> Any:
+    """Sign up a user through the API and give back an Account with a bearer token."""
+
+    def _signup(name: str, email: str | None = None, password: str = PASSWORD) -> Account:
+        email = email or f"{name.replace(' ', '.')}@example.com"
+        resp = client.post("/api/v2/users", json={"name": name, "email": email, "password": password})
+        assert resp.status_code == 201, resp.get_json()
+        user = resp.get_json()
+        resp = client.post("/api/v2/tokens", headers=basic(name, password))
+        assert resp.status_code == 201, resp.get_json()
+        token = resp.get_json()["token"]
+        return Account(
+            user["id"], name, user["email"], token, user["is_admin"], password,
+            {"Authorization": f"Bearer {token}"},
+        )
+
+    return _signup
+
+
+@pytest.fixture
+def alice(signup: Any) -> Account:
+    """The first user: an administrator."""
+    return signup("alice")
+
+
+@pytest.fixture
+def bob(signup: Any, alice: Account) -> Account:
+    """A second, ordinary user."""
+    return signup("bob")
+
+
+@pytest.fixture
+def make_goal(client: FlaskClient) -> Any:
+    """Create a goal through the API as some account; returns its JSON."""
+
+    def _make(account: Account, name: str, parent_id: int | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"name": name, **fields}
+        if parent_id is not None:
+            body["parent_id"] = parent_id
+        resp = client.post("/api/v2/goals", json=body, headers=account.headers)
+        assert resp.status_code == 201, resp.get_json()
+        return resp.get_json()  # type: ignore[no-any-return]
+
+    return _make
