@@ -51,9 +51,13 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
     app.config.update(_overrides(config))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "overachiever.db")
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "overachiever.db"
+        )
 
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app.request_class = ApiRequest
     app.json = OrjsonProvider(app)
     app.url_map.converters["id"] = IdConverter
@@ -95,7 +99,9 @@ def _overrides(config: type[Config] | dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if isinstance(config, dict):
         return config
-    return {k: getattr(config, k) for k in dir(config) if k.isupper() and getattr(config, k) is not None}
+    return {
+        k: getattr(config, k) for k in dir(config) if k.isupper() and getattr(config, k) is not None
+    }
 
 
 def _register_hooks(app: APIFlask) -> None:
@@ -103,7 +109,9 @@ def _register_hooks(app: APIFlask) -> None:
     def _require_json_bodies() -> None:
         # A body sent to the API must say it is JSON; anything else is refused before parsing.
         if request.method in BODY_METHODS and request.path.startswith("/api/"):
-            has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+            has_body = bool(request.content_length) or "chunked" in request.headers.get(
+                "Transfer-Encoding", ""
+            )
             if has_body and not request.is_json:
                 raise UnsupportedMediaType("send the body as application/json")
 

@@ -8,7 +8,9 @@ from .tokens import service as tokens
 from .users import service as users
 from .users.models import User
 
-token_auth = HTTPTokenAuth(scheme="Bearer", realm="overachiever", description="A personal access token (oa_...)")
+token_auth = HTTPTokenAuth(
+    scheme="Bearer", realm="overachiever", description="A personal access token (oa_...)"
+)
 basic_auth = HTTPBasicAuth(realm="overachiever", description="User name or e-mail, and password")
 
 
@@ -28,11 +30,11 @@ def current_user() -> User:
     """The user the bearer token of this request belongs to."""
     user = token_auth.current_user
     assert user is not None  # the view is behind auth_required
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def basic_user() -> User:
     """The user who authenticated with HTTP Basic on this request."""
     user = basic_auth.current_user
     assert user is not None
-    return user  # type: ignore[no-any-return]
+    return user

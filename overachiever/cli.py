@@ -21,7 +21,9 @@ def _create_app() -> Any:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def main() -> None:
     """Over Achiever: goals that nest arbitrarily deep."""
 
@@ -31,10 +33,28 @@ def _fail(error: DomainError) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all).")
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="$PORT or 5000")
-@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes [default: 2 x cores + 1, max 8].")
-@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True, help="Threads per worker.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for all)."
+)
+@click.option(
+    "--port",
+    type=int,
+    default=lambda: int(os.environ.get("PORT", "5000")),
+    show_default="$PORT or 5000",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes [default: 2 x cores + 1, max 8].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Threads per worker.",
+)
 @with_appcontext
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Apply pending migrations, then run the production server (gunicorn)."""
@@ -109,9 +129,13 @@ def users_create(name: str, email: str, password: str | None, admin: bool) -> No
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         data = SignUp(name=name, email=email, password=password)
-        user = service.create_user(data.name, str(data.email), data.password, is_admin=admin, via_cli=True)
+        user = service.create_user(
+            data.name, str(data.email), data.password, is_admin=admin, via_cli=True
+        )
     except ValidationError as exc:
-        raise click.ClickException("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+        raise click.ClickException(
+            "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        ) from exc
     except DomainError as exc:
         _fail(exc)
     click.echo(f"created user {user.id} {user.name!r}{' (admin)' if user.is_admin else ''}")
@@ -159,7 +183,9 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("user")
 @click.option("--name", default="cli", show_default=True, help="A label for the token.")
-@click.option("--expires-in", type=click.IntRange(1, 3650), default=None, help="Days until it expires.")
+@click.option(
+    "--expires-in", type=click.IntRange(1, 3650), default=None, help="Days until it expires."
+)
 @with_appcontext
 def tokens_create(user: str, name: str, expires_in: int | None) -> None:
     """Create a token for USER (name); the token is printed alone on the last line."""
@@ -177,8 +203,16 @@ def tokens_create(user: str, name: str, expires_in: int | None) -> None:
 
 
 @main.command()
-@click.option("--goals", "count", type=click.IntRange(1, 10_000_000), default=None, help="Generate this many goals instead.")
-@click.option("--user", "user_name", default="demo", show_default=True, help="Owner of generated goals.")
+@click.option(
+    "--goals",
+    "count",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="Generate this many goals instead.",
+)
+@click.option(
+    "--user", "user_name", default="demo", show_default=True, help="Owner of generated goals."
+)
 @with_appcontext
 def demo(count: int | None, user_name: str) -> None:
     """Load the article's users and goals, or generate COUNT goals; prints a token to try."""
@@ -191,12 +225,19 @@ def demo(count: int | None, user_name: str) -> None:
     from .tokens import service as token_service
 
     _, secret = token_service.issue(owner, "demo")
-    click.echo(f"try it: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:5000/api/v2/goals/tree  (as {owner.name})", err=True)
+    hint = "curl -H 'Authorization: Bearer <token>' http://127.0.0.1:5000/api/v2/goals/tree"
+    click.echo(f"a token for {owner.name}; try: {hint}", err=True)
     click.echo(secret)
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of stdout.",
+)
 @with_appcontext
 def openapi(output: Path | None) -> None:
     """Print the OpenAPI 3.1 document."""

@@ -80,7 +80,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
 
 
 @contextmanager
-def write_transaction(owner_id: int | None = None, *, serialise_all: bool = False) -> Iterator[Session]:
+def write_transaction(
+    owner_id: int | None = None, *, serialise_all: bool = False
+) -> Iterator[Session]:
     """Run a service's writes in one transaction, committed on success, rolled back on error.
 
     owner_id serialises structural changes to one owner's goals (their user row is locked);

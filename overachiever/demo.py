@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from sqlalchemy import func, insert, select
 
@@ -12,13 +14,18 @@ from .goals.models import Goal
 from .users import service as users
 from .users.models import User
 
-DEMO_PASSWORD = "overachiever"
+DEMO_PASSWORD = "overachiever"  # noqa: S105  (documented demo credentials)
 
 # The article's fixture: (name, parent name) per user, in creation order.
 ARTICLE_GOALS: dict[str, list[tuple[str, str | None]]] = {
     "user-1": [
-        ("goal-0", None), ("goal-1", None), ("goal-2", "goal-1"), ("goal-3", "goal-1"),
-        ("goal-4", "goal-3"), ("goal-5", "goal-3"), ("goal-6", "goal-3"),
+        ("goal-0", None),
+        ("goal-1", None),
+        ("goal-2", "goal-1"),
+        ("goal-3", "goal-1"),
+        ("goal-4", "goal-3"),
+        ("goal-5", "goal-3"),
+        ("goal-6", "goal-3"),
     ],
     "user-2": [("goal-7", None)],
     "user-3": [],
@@ -33,20 +40,26 @@ def _user(name: str) -> User:
 
 
 def load_article() -> User:
-    """Create the article's users (user-1..3) and goals (goal-0..7) where missing; returns user-1."""
+    """Create the article's users and goals (user-1..3, goal-0..7) where missing; returns user-1."""
     from .goals import service as goals
 
     for user_name, specs in ARTICLE_GOALS.items():
         owner = _user(user_name)
-        ids: dict[str, int | None] = {None: None}  # type: ignore[dict-item]
+        ids: dict[str | None, int | None] = {None: None}
         existing = {
             (g.name, g.parent_id): g.id
-            for g in db.session.execute(select(Goal).where(Goal.owner_id == owner.id, Goal.deleted_at.is_(None))).scalars()
+            for g in db.session.execute(
+                select(Goal).where(Goal.owner_id == owner.id, Goal.deleted_at.is_(None))
+            ).scalars()
         }
         for goal_name, parent_name in specs:
             parent_id = ids[parent_name]
             found = existing.get((goal_name, parent_id))
-            ids[goal_name] = found if found else goals.create_goal(owner, {"name": goal_name, "parent_id": parent_id}).goal.id
+            ids[goal_name] = (
+                found
+                if found
+                else goals.create_goal(owner, {"name": goal_name, "parent_id": parent_id}).goal.id
+            )
     click.echo(f"demo users user-1, user-2, user-3 (password {DEMO_PASSWORD!r})", err=True)
     return users.find_by_name("user-1")
 
@@ -54,24 +67,40 @@ def load_article() -> User:
 def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) -> User:
     """Give a user `count` new goals in a `fanout`-ary forest, every third one done."""
     owner = _user(user_name)
-    has_goals = db.session.execute(select(func.count()).where(Goal.owner_id == owner.id)).scalar_one()
+    has_goals = db.session.execute(
+        select(func.count()).where(Goal.owner_id == owner.id)
+    ).scalar_one()
     if has_goals:
         raise Conflict(f"user {user_name!r} already has goals; pick another with --user")
     now = utcnow()
     ids: list[int] = []
-    with click.progressbar(length=count, label=f"creating {count} goals", file=click.get_text_stream("stderr")) as bar:
+    stderr = click.get_text_stream("stderr")
+    bar: Any
+    with click.progressbar(length=count, label=f"creating {count} goals", file=stderr) as bar:
         for first in range(0, count, batch):
             rows = []
             for i in range(first, min(first + batch, count)):
                 # Breadth-first numbering: the parent of goal i (past the first `fanout` roots).
                 parent = ids[(i - fanout) // fanout] if i >= fanout else None
-                rows.append({
-                    "owner_id": owner.id, "parent_id": parent, "name": f"goal-{i}",
-                    "description": "", "start": now, "end": now if i % 3 == 2 else None, "due": None,
-                    "position": i % fanout, "created_at": now, "updated_at": now, "version": 1,
-                })
+                rows.append(
+                    {
+                        "owner_id": owner.id,
+                        "parent_id": parent,
+                        "name": f"goal-{i}",
+                        "description": "",
+                        "start": now,
+                        "end": now if i % 3 == 2 else None,
+                        "due": None,
+                        "position": i % fanout,
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                )
             with write_transaction(owner.id) as session:
-                result = session.execute(insert(Goal).returning(Goal.id, sort_by_parameter_order=True), rows)
+                result = session.execute(
+                    insert(Goal).returning(Goal.id, sort_by_parameter_order=True), rows
+                )
                 ids.extend(result.scalars().all())
             bar.update(len(rows))
     return owner

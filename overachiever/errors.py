@@ -80,7 +80,9 @@ class Invalid(DomainError):
         super().__init__(detail, errors=errors or [])
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> Response:
+def problem(
+    status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any
+) -> Response:
     """Build an application/problem+json response."""
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     body.update(extra)
@@ -118,7 +120,10 @@ def _http_error_response(error: HTTPError) -> Response:
         errors = _validation_errors(error.detail)
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
         resp = problem(
-            status, "Validation failed", detail or title, _problem_type("validation-error"),
+            status,
+            "Validation failed",
+            detail or title,
+            _problem_type("validation-error"),
             errors=errors,
         )
     elif status == 401:
@@ -165,7 +170,9 @@ def register_error_handlers(app: APIFlask) -> None:
 
     @app.errorhandler(DomainError)
     def _on_domain_error(error: DomainError) -> Response:
-        resp = problem(error.status, error.title, error.detail, _problem_type(error.slug), **error.extra)
+        resp = problem(
+            error.status, error.title, error.detail, _problem_type(error.slug), **error.extra
+        )
         if error.status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="overachiever"'
         return resp
@@ -183,6 +190,8 @@ def register_error_handlers(app: APIFlask) -> None:
         if current_app.testing and current_app.config.get("PROPAGATE_UNEXPECTED", True):
             raise error
         return problem(
-            500, "Internal server error",
-            f"The server failed to handle this request; its id is {rid}.", request_id=rid,
+            500,
+            "Internal server error",
+            f"The server failed to handle this request; its id is {rid}.",
+            request_id=rid,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from apiflask import APIBlueprint
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +23,7 @@ def healthz() -> dict[str, str]:
 
 @bp.get("/readyz")
 @bp.doc(summary="Readiness: the database answers", responses={503: "Database unreachable"})
-def readyz() -> object:
+def readyz() -> Any:
     """Ok when the database answers a query, 503 otherwise."""
     from .app import check_database
 

@@ -31,4 +31,4 @@ class OrjsonProvider(JSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Any:
         """Build a JSON response without a second encoding pass."""
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(dumps(obj), mimetype=self.mimetype)
+        return self._app.response_class(dumps(obj), mimetype=self.mimetype)  # type: ignore[arg-type]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apiflask import APIFlask
 import flask_swagger_ui
+from apiflask import APIFlask
 
 from .db import MAX_ID
 
@@ -54,13 +54,21 @@ def configure_openapi(app: APIFlask) -> None:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         SECURITY_SCHEMES={
-            "BearerAuth": {"type": "http", "scheme": "bearer", "description": "A personal access token"},
-            "BasicAuth": {"type": "http", "scheme": "basic", "description": "Name or e-mail, and password"},
+            "BearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal access token",
+            },
+            "BasicAuth": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "Name or e-mail, and password",
+            },
         },
     )
 
     @app.spec_processor
-    def _process(spec: dict[str, Any]) -> dict[str, Any]:
+    def _process(spec: Any) -> Any:
         for operations in spec.get("paths", {}).values():
             for operation in operations.values():
                 if not isinstance(operation, dict):
@@ -74,10 +82,13 @@ def configure_openapi(app: APIFlask) -> None:
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
                 for status, response in operation.get("responses", {}).items():
-                    content = response.get("content") or {}
+                    content: dict[str, Any] = response.get("content") or {}
                     if str(status).startswith(("4", "5")):
-                        schema = next(iter(content.values()), {}).get("schema") if content else None
-                        response["content"] = {"application/problem+json": {"schema": schema or PROBLEM_SCHEMA}}
+                        media: dict[str, Any] = next(iter(content.values()), {})
+                        schema = media.get("schema")
+                        response["content"] = {
+                            "application/problem+json": {"schema": schema or PROBLEM_SCHEMA}
+                        }
                     elif str(status) in ("204", "304"):
                         response.pop("content", None)
         return spec

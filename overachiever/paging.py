@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 def link_header(endpoint: str, query: BaseModel, total: int, **path_args: Any) -> dict[str, str]:
     """Headers with next/prev links for a page of `total` items described by `query`."""
-    params = {k: v for k, v in query.model_dump(mode="json", exclude_none=True).items()}
+    params = query.model_dump(mode="json", exclude_none=True)
     offset, limit = int(params["offset"]), int(params["limit"])
     links = []
     if offset + limit < total:

@@ -55,10 +55,16 @@ def _to_utc(value: datetime) -> datetime:
 
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 GoalName = Annotated[
-    str, BeforeValidator(_strip), Field(min_length=1, max_length=200), AfterValidator(_no_control_chars)
+    str,
+    BeforeValidator(_strip),
+    Field(min_length=1, max_length=200),
+    AfterValidator(_no_control_chars),
 ]
 UserName = Annotated[
-    str, BeforeValidator(_strip), Field(min_length=1, max_length=64), AfterValidator(_no_control_chars)
+    str,
+    BeforeValidator(_strip),
+    Field(min_length=1, max_length=64),
+    AfterValidator(_no_control_chars),
 ]
 Description = Annotated[str, Field(max_length=10_000), AfterValidator(_text_control_chars)]
 SearchText = Annotated[str, Field(max_length=200), AfterValidator(_no_control_chars)]
@@ -95,7 +101,9 @@ def parse_optional_body(model: type[BodyT]) -> BodyT:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         errors = [{"loc": ["body", *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
-        raise Invalid("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors) from exc
+        raise Invalid(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors
+        ) from exc
 
 
 class Out(BaseModel):
@@ -112,7 +120,9 @@ def documented_body(blueprint: Any, model: type[BaseModel]) -> Any:
     """
 
     def decorator(view: Any) -> Any:
-        blueprint.input(model)(view)  # records the schema on the view; the validating wrapper is dropped
+        blueprint.input(model)(
+            view
+        )  # records the schema on the view; the validating wrapper is dropped
         return view
 
     return decorator

@@ -30,11 +30,13 @@ def _database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
     """A fresh application with an empty schema, made from the models."""
-    application = create_app({
-        **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-        "RATELIMIT_STORAGE_URI": "memory://",
-    })
+    application = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     application.instance_path = str(tmp_path)
     with application.app_context():
         db.drop_all()
@@ -77,14 +79,21 @@ def signup(client: FlaskClient) -> Any:
 
     def _signup(name: str, email: str | None = None, password: str = PASSWORD) -> Account:
         email = email or f"{name.replace(' ', '.')}@example.com"
-        resp = client.post("/api/v2/users", json={"name": name, "email": email, "password": password})
+        resp = client.post(
+            "/api/v2/users", json={"name": name, "email": email, "password": password}
+        )
         assert resp.status_code == 201, resp.get_json()
         user = resp.get_json()
         resp = client.post("/api/v2/tokens", headers=basic(name, password))
         assert resp.status_code == 201, resp.get_json()
         token = resp.get_json()["token"]
         return Account(
-            user["id"], name, user["email"], token, user["is_admin"], password,
+            user["id"],
+            name,
+            user["email"],
+            token,
+            user["is_admin"],
+            password,
             {"Authorization": f"Bearer {token}"},
         )
 
@@ -107,7 +116,9 @@ def bob(signup: Any, alice: Account) -> Account:
 def make_goal(client: FlaskClient) -> Any:
     """Create a goal through the API as some account; returns its JSON."""
 
-    def _make(account: Account, name: str, parent_id: int | None = None, **fields: Any) -> dict[str, Any]:
+    def _make(
+        account: Account, name: str, parent_id: int | None = None, **fields: Any
+    ) -> dict[str, Any]:
         body = {"name": name, **fields}
         if parent_id is not None:
             body["parent_id"] = parent_id

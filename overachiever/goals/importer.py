@@ -19,7 +19,9 @@ def parse_import() -> list[ImportedNode]:
     payload = request.get_json(silent=False)
     tops: list[Any] = payload if isinstance(payload, list) else [payload]
     if not tops:
-        raise Invalid("nothing to import", [{"loc": ["body"], "msg": "must hold at least one node"}])
+        raise Invalid(
+            "nothing to import", [{"loc": ["body"], "msg": "must hold at least one node"}]
+        )
     errors: list[dict[str, Any]] = []
     nodes: list[ImportedNode] = []
     root_loc: list[Any] = ["body"]

@@ -11,7 +11,7 @@ from ..db import BigId, UTCDateTime, utcnow
 from ..extensions import db
 
 
-class Goal(db.Model):  # type: ignore[name-defined,misc]
+class Goal(db.Model):  # type: ignore[name-defined]
     """A goal; complete when it has an end, in the trash when it has deleted_at."""
 
     __tablename__ = "goals"

@@ -7,11 +7,32 @@ from typing import Annotated, Literal
 
 from pydantic import Field, RootModel, field_validator
 
-from ..validation import Out, Body, Description, GoalName, Id, Position, Query, QueryId, SearchText, Timestamp
+from ..validation import (
+    Body,
+    Description,
+    GoalName,
+    Id,
+    Out,
+    Position,
+    Query,
+    QueryId,
+    SearchText,
+    Timestamp,
+)
 
 SortKey = Literal[
-    "position", "name", "start", "end", "due", "created",
-    "-position", "-name", "-start", "-end", "-due", "-created",
+    "position",
+    "name",
+    "start",
+    "end",
+    "due",
+    "created",
+    "-position",
+    "-name",
+    "-start",
+    "-end",
+    "-due",
+    "-created",
 ]
 
 
@@ -106,7 +127,9 @@ class TreeQuery(Query):
     """Shape of a tree read."""
 
     status: Literal["open", "done", "all"] = "all"
-    depth: int | None = Field(None, ge=1, le=1_000_000, description="Levels to include; 1 = roots only")
+    depth: int | None = Field(
+        None, ge=1, le=1_000_000, description="Levels to include; 1 = roots only"
+    )
     format: Literal["nested", "flat"] = "nested"
 
 

@@ -51,10 +51,19 @@ class GoalView:
         """Fields of the GoalOut schema."""
         g, s = self.goal, self.stats
         return {
-            "id": g.id, "parent_id": g.parent_id, "name": g.name, "description": g.description,
-            "start": g.start, "end": g.end, "due": g.due, "position": g.position,
-            "created_at": g.created_at, "updated_at": g.updated_at, "version": g.version,
-            "progress": s.progress, "children_count": s.children_count,
+            "id": g.id,
+            "parent_id": g.parent_id,
+            "name": g.name,
+            "description": g.description,
+            "start": g.start,
+            "end": g.end,
+            "due": g.due,
+            "position": g.position,
+            "created_at": g.created_at,
+            "updated_at": g.updated_at,
+            "version": g.version,
+            "progress": s.progress,
+            "children_count": s.children_count,
             "descendants_count": s.descendants_count,
             "done_descendants_count": s.done_descendants_count,
         }
@@ -69,11 +78,15 @@ def _row_columns() -> tuple[Any, ...]:
 
 def _subtree_rows(root_ids: Sequence[int]) -> list[tuple[int, Row]]:
     """(root id, row) for every live goal under each root, the roots included: one query."""
-    base = select(Goal.id.label("root"), *_row_columns(), Goal.position).where(Goal.id.in_(root_ids))
+    base = select(Goal.id.label("root"), *_row_columns(), Goal.position).where(
+        Goal.id.in_(root_ids)
+    )
     sub = base.cte("sub", recursive=True)
     child = aliased(Goal)
     sub = sub.union_all(
-        select(sub.c.root, child.id, child.parent_id, child.name, child.end, child.due, child.position)
+        select(
+            sub.c.root, child.id, child.parent_id, child.name, child.end, child.due, child.position
+        )
         .join(sub, child.parent_id == sub.c.id)
         .where(child.deleted_at.is_(None))
     )
@@ -115,8 +128,12 @@ def get_goal(owner: User, goal_id: int) -> GoalView:
 
 
 _SORT_COLUMNS = {
-    "position": Goal.position, "name": Goal.name, "start": Goal.start,
-    "end": Goal.end, "due": Goal.due, "created": Goal.created_at,
+    "position": Goal.position,
+    "name": Goal.name,
+    "start": Goal.start,
+    "end": Goal.end,
+    "due": Goal.due,
+    "created": Goal.created_at,
 }
 
 
@@ -148,7 +165,10 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
         stmt = stmt.where(Goal.end.is_not(None))
     if f.q:
         stmt = stmt.where(
-            or_(Goal.name.icontains(f.q, autoescape=True), Goal.description.icontains(f.q, autoescape=True))
+            or_(
+                Goal.name.icontains(f.q, autoescape=True),
+                Goal.description.icontains(f.q, autoescape=True),
+            )
         )
     if f.due_before is not None:
         stmt = stmt.where(Goal.due < f.due_before)
@@ -158,9 +178,13 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
     column = _SORT_COLUMNS[f.sort.lstrip("-")]
     order = column.desc() if f.sort.startswith("-") else column.asc()
     id_order = Goal.id.desc() if f.sort.startswith("-") else Goal.id.asc()
-    page = db.session.execute(
-        stmt.order_by(order.nulls_last(), id_order).offset(f.offset).limit(f.limit)
-    ).scalars().all()
+    page = (
+        db.session.execute(
+            stmt.order_by(order.nulls_last(), id_order).offset(f.offset).limit(f.limit)
+        )
+        .scalars()
+        .all()
+    )
     stats = stats_for([g.id for g in page])
     return [GoalView(g, stats[g.id]) for g in page], total
 
@@ -194,12 +218,19 @@ def _check_etag(view: GoalView, if_match: EtagCheck) -> None:
 
 def _check_times(start: datetime, end: datetime | None) -> None:
     if end is not None and end < start:
-        raise Invalid("a goal cannot end before it starts", [{"loc": ["body", "end"], "msg": "must not be before start"}])
+        raise Invalid(
+            "a goal cannot end before it starts",
+            [{"loc": ["body", "end"], "msg": "must not be before start"}],
+        )
 
 
-def _check_name_free(owner_id: int, parent_id: int | None, name: str, exclude: int | None = None) -> None:
+def _check_name_free(
+    owner_id: int, parent_id: int | None, name: str, exclude: int | None = None
+) -> None:
     stmt = select(Goal.id).where(
-        Goal.owner_id == owner_id, LIVE, Goal.name == name,
+        Goal.owner_id == owner_id,
+        LIVE,
+        Goal.name == name,
         Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
     )
     if exclude is not None:
@@ -211,13 +242,16 @@ def _check_name_free(owner_id: int, parent_id: int | None, name: str, exclude: i
 
 def _siblings(owner_id: int, parent_id: int | None) -> Any:
     return and_(
-        Goal.owner_id == owner_id, LIVE,
+        Goal.owner_id == owner_id,
+        LIVE,
         Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
     )
 
 
 def _next_position(owner_id: int, parent_id: int | None) -> int:
-    top = db.session.execute(select(func.max(Goal.position)).where(_siblings(owner_id, parent_id))).scalar()
+    top = db.session.execute(
+        select(func.max(Goal.position)).where(_siblings(owner_id, parent_id))
+    ).scalar()
     return 0 if top is None else int(top) + 1
 
 
@@ -233,8 +267,10 @@ def _open_slot(owner_id: int, parent_id: int | None, position: int, now: datetim
 
 def _ancestor_path(goal_id: int, start_id: int) -> list[int]:
     """Ids from start_id up through its ancestors, stopping at goal_id if met: one query."""
-    anc = select(Goal.id, Goal.parent_id, literal(0).label("depth")).where(Goal.id == start_id).cte(
-        "anc", recursive=True
+    anc = (
+        select(Goal.id, Goal.parent_id, literal(0).label("depth"))
+        .where(Goal.id == start_id)
+        .cte("anc", recursive=True)
     )
     parent = aliased(Goal)
     anc = anc.union_all(
@@ -288,36 +324,50 @@ def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
         else:
             _open_slot(owner.id, parent_id, position, now)
         goal = Goal(
-            owner_id=owner.id, parent_id=parent_id, name=data["name"],
-            description=data.get("description") or "", start=start, end=data.get("end"),
-            due=data.get("due"), position=position, created_at=now, updated_at=now, version=1,
+            owner_id=owner.id,
+            parent_id=parent_id,
+            name=data["name"],
+            description=data.get("description") or "",
+            start=start,
+            end=data.get("end"),
+            due=data.get("due"),
+            position=position,
+            created_at=now,
+            updated_at=now,
+            version=1,
         )
         session.add(goal)
         _flush_names()
-        view = GoalView(goal, Stats(done=goal.end is not None, done_leaves=int(goal.end is not None)))
+        view = GoalView(
+            goal, Stats(done=goal.end is not None, done_leaves=int(goal.end is not None))
+        )
     return view
 
 
 _WRITABLE = ("name", "description", "parent_id", "position", "start", "end", "due")
 
 
-def update_goal(owner: User, goal_id: int, changes: dict[str, Any], if_match: EtagCheck = None) -> GoalView:
+def update_goal(
+    owner: User, goal_id: int, changes: dict[str, Any], if_match: EtagCheck = None
+) -> GoalView:
     """Apply changes (a PATCH, or a PUT with every field) under the tree rules."""
     unknown = set(changes) - set(_WRITABLE)
     if unknown:
         raise Invalid(f"not writable: {', '.join(sorted(unknown))}")
     for field in ("name", "start", "description"):
         if field in changes and changes[field] is None:
-            raise Invalid(f"{field} cannot be null", [{"loc": ["body", field], "msg": "cannot be null"}])
+            raise Invalid(
+                f"{field} cannot be null", [{"loc": ["body", field], "msg": "cannot be null"}]
+            )
     now = utcnow()
     with write_transaction(owner.id):
         goal = _live_goal(owner, goal_id)
         _check_etag(_view(goal), if_match)
         start = changes.get("start", goal.start)
-        end = changes["end"] if "end" in changes else goal.end
+        end = changes.get("end", goal.end)
         _check_times(start, end)
 
-        new_parent = changes["parent_id"] if "parent_id" in changes else goal.parent_id
+        new_parent = changes.get("parent_id", goal.parent_id)
         moved = new_parent != goal.parent_id
         if moved and new_parent is not None:
             _live_parent(owner.id, new_parent)
@@ -358,7 +408,11 @@ def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
         _check_etag(_view(goal), if_match)
         sub = select(Goal.id).where(Goal.id == goal.id).cte("sub", recursive=True)
         child = aliased(Goal)
-        sub = sub.union_all(select(child.id).join(sub, child.parent_id == sub.c.id).where(child.deleted_at.is_(None)))
+        sub = sub.union_all(
+            select(child.id)
+            .join(sub, child.parent_id == sub.c.id)
+            .where(child.deleted_at.is_(None))
+        )
         session.execute(
             update(Goal)
             .where(Goal.id.in_(select(sub.c.id)))
@@ -413,16 +467,21 @@ def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | No
             params = []
             for i in members:
                 node = nodes[i]
-                params.append({
-                    "owner_id": owner.id,
-                    "parent_id": parent_id if node.parent is None else ids[node.parent],
-                    "name": node.fields["name"],
-                    "description": node.fields.get("description") or "",
-                    "start": node.fields["start"], "end": node.fields.get("end"),
-                    "due": node.fields.get("due"),
-                    "position": base + node.position if node.parent is None else node.position,
-                    "created_at": now, "updated_at": now, "version": 1,
-                })
+                params.append(
+                    {
+                        "owner_id": owner.id,
+                        "parent_id": parent_id if node.parent is None else ids[node.parent],
+                        "name": node.fields["name"],
+                        "description": node.fields.get("description") or "",
+                        "start": node.fields["start"],
+                        "end": node.fields.get("end"),
+                        "due": node.fields.get("due"),
+                        "position": base + node.position if node.parent is None else node.position,
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                )
             try:
                 result = session.execute(
                     insert(Goal).returning(Goal.id, sort_by_parameter_order=True), params
@@ -472,8 +531,14 @@ def list_trash(owner: User) -> list[dict[str, Any]]:
     )
     retention = _retention()
     return [
-        {"id": r[0], "name": r[1], "parent_id": r[2], "deleted_at": r[3],
-         "purge_at": r[3] + retention, "goals_count": r[4]}
+        {
+            "id": r[0],
+            "name": r[1],
+            "parent_id": r[2],
+            "deleted_at": r[3],
+            "purge_at": r[3] + retention,
+            "goals_count": r[4],
+        }
         for r in rows
     ]
 
@@ -481,7 +546,9 @@ def list_trash(owner: User) -> list[dict[str, Any]]:
 def _trash_root(owner: User, goal_id: int) -> Goal:
     goal = db.session.execute(
         select(Goal).where(
-            Goal.id == goal_id, Goal.owner_id == owner.id, Goal.trash_root_id == goal_id,
+            Goal.id == goal_id,
+            Goal.owner_id == owner.id,
+            Goal.trash_root_id == goal_id,
         )
     ).scalar_one_or_none()
     if goal is None:
@@ -511,7 +578,8 @@ def restore(owner: User, goal_id: int) -> GoalView:
         )
         if parent_id != root.parent_id:
             session.execute(
-                update(Goal).where(Goal.id == root.id)
+                update(Goal)
+                .where(Goal.id == root.id)
                 .values(parent_id=parent_id, position=_next_position(owner.id, parent_id))
                 .execution_options(synchronize_session=False)
             )
@@ -525,7 +593,8 @@ def purge(owner: User, goal_id: int) -> None:
     with write_transaction(owner.id) as session:
         root = _trash_root(owner, goal_id)
         session.execute(
-            delete(Goal).where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
+            delete(Goal)
+            .where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
             .execution_options(synchronize_session=False)
         )
         session.expunge(root)

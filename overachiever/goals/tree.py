@@ -107,13 +107,19 @@ class Forest:
         want_done = status == "done"
         kept: set[int] = set()
         for goal_id in reversed(self.breadth_first()):
-            if stats[goal_id].done == want_done or any(k in kept for k in self.children.get(goal_id, ())):
+            if stats[goal_id].done == want_done or any(
+                k in kept for k in self.children.get(goal_id, ())
+            ):
                 kept.add(goal_id)
         return kept
 
-    def pre_order(self, max_depth: int | None = None, kept: set[int] | None = None) -> Iterator[tuple[int, int]]:
+    def pre_order(
+        self, max_depth: int | None = None, kept: set[int] | None = None
+    ) -> Iterator[tuple[int, int]]:
         """(goal id, depth) in pre-order, roots at depth 0."""
-        stack: list[tuple[int, int]] = [(r, 0) for r in reversed(self.roots) if kept is None or r in kept]
+        stack: list[tuple[int, int]] = [
+            (r, 0) for r in reversed(self.roots) if kept is None or r in kept
+        ]
         while stack:
             goal_id, depth = stack.pop()
             yield goal_id, depth
@@ -153,7 +159,11 @@ def _chunked(parts: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def _nested_parts(
-    forest: Forest, stats: dict[int, Stats], roots: Sequence[int], max_depth: int | None, kept: set[int] | None
+    forest: Forest,
+    stats: dict[int, Stats],
+    roots: Sequence[int],
+    max_depth: int | None,
+    kept: set[int] | None,
 ) -> Iterator[bytes]:
     """JSON text of nested nodes, written with an explicit stack instead of recursion."""
     # Each stack entry is either a goal to open (id, depth) or a closing marker (-1, 0).
@@ -178,7 +188,9 @@ def _nested_parts(
                 stack.append((kid, depth + 1))
 
 
-def _filtered(forest: Forest, status: Status, pin_roots: bool) -> tuple[dict[int, Stats], set[int] | None]:
+def _filtered(
+    forest: Forest, status: Status, pin_roots: bool
+) -> tuple[dict[int, Stats], set[int] | None]:
     stats = forest.stats()
     kept = forest.keep(status, stats)
     if kept is not None and pin_roots:
@@ -213,8 +225,13 @@ def flat_json(
         for goal_id, depth in forest.pre_order(max_depth, kept):
             row = forest.rows[goal_id]
             item = {
-                "id": row.id, "parent_id": row.parent_id, "depth": depth, "name": row.name,
-                "end": row.end, "due": row.due, "progress": stats[goal_id].progress,
+                "id": row.id,
+                "parent_id": row.parent_id,
+                "depth": depth,
+                "name": row.name,
+                "end": row.end,
+                "due": row.due,
+                "progress": stats[goal_id].progress,
             }
             yield (b"" if first else b",") + orjson.dumps(item, option=_JSON_OPTS)
             first = False

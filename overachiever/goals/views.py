@@ -24,16 +24,19 @@ from .schemas import (
     ImportBody,
     ImportQuery,
     ImportResult,
+    TrashList,
     TreeNode,
     TreeQuery,
-    TrashList,
 )
 from .tree import flat_json, nested_json
 
 bp = APIBlueprint("goals", __name__, url_prefix="/api/v2/goals", tag="Goals")
 trash_bp = APIBlueprint("trash", __name__, url_prefix="/api/v2/trash", tag="Trash")
 
-_CONFLICTS = {404: "No such goal of yours (or parent)", 409: "Name taken among siblings, or a cycle"}
+_CONFLICTS = {
+    404: "No such goal of yours (or parent)",
+    409: "Name taken among siblings, or a cycle",
+}
 _PRECONDITION = {412: "If-Match named a stale ETag"}
 
 
@@ -44,7 +47,9 @@ def _if_match() -> service.EtagCheck:
     return request.if_match.contains
 
 
-def _goal_response(view: service.GoalView, status: int = 200, **headers: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _goal_response(
+    view: service.GoalView, status: int = 200, **headers: str
+) -> tuple[dict[str, Any], int, dict[str, str]]:
     return view.as_dict(), status, {"ETag": f'"{view.etag}"', **headers}
 
 
@@ -61,7 +66,12 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
     """Your live goals, flat and paged, with filters and sorting."""
     filters = service.ListFilter(**query.model_dump())
     views, total = service.list_goals(current_user(), filters)
-    page = {"items": [v.as_dict() for v in views], "total": total, "offset": query.offset, "limit": query.limit}
+    page = {
+        "items": [v.as_dict() for v in views],
+        "total": total,
+        "offset": query.offset,
+        "limit": query.limit,
+    }
     return page, 200, link_header("goals.list_goals", query, total)
 
 
@@ -105,7 +115,10 @@ def forest(query: TreeQuery) -> Response:
 @bp.get("/<id:goal_id>")
 @bp.auth_required(token_auth)
 @bp.output(GoalOut)
-@bp.doc(summary="Read a goal", responses={304: "Not modified (If-None-Match)", 404: "No such goal of yours"})
+@bp.doc(
+    summary="Read a goal",
+    responses={304: "Not modified (If-None-Match)", 404: "No such goal of yours"},
+)
 def get_goal(goal_id: int) -> Any:
     """One goal with its roll-ups; honours If-None-Match."""
     view = service.get_goal(current_user(), goal_id)
@@ -135,7 +148,9 @@ def goal_tree(goal_id: int, query: TreeQuery) -> Response:
 @bp.doc(summary="Change or move a goal", responses={**_CONFLICTS, **_PRECONDITION})
 def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Change some fields: parent_id moves, end completes (null reopens); honours If-Match."""
-    view = service.update_goal(current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match())
+    view = service.update_goal(
+        current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match()
+    )
     return _goal_response(view)
 
 
@@ -146,14 +161,18 @@ def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict
 @bp.doc(summary="Replace a goal", responses={**_CONFLICTS, **_PRECONDITION})
 def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Replace every writable field; honours If-Match."""
-    view = service.update_goal(current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match())
+    view = service.update_goal(
+        current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match()
+    )
     return _goal_response(view)
 
 
 @bp.delete("/<id:goal_id>")
 @bp.auth_required(token_auth)
 @bp.output({}, status_code=204)
-@bp.doc(summary="Move a goal to the trash", responses={404: "No such goal of yours", **_PRECONDITION})
+@bp.doc(
+    summary="Move a goal to the trash", responses={404: "No such goal of yours", **_PRECONDITION}
+)
 def delete_goal(goal_id: int) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""
     service.trash_goal(current_user(), goal_id, _if_match())
@@ -172,7 +191,9 @@ def list_trash() -> dict[str, Any]:
 @trash_bp.post("/<id:goal_id>/restore")
 @trash_bp.auth_required(token_auth)
 @trash_bp.output(GoalOut, description="The restored goal")
-@trash_bp.doc(summary="Restore from the trash", responses={404: "Not in your trash", 409: "Name taken"})
+@trash_bp.doc(
+    summary="Restore from the trash", responses={404: "Not in your trash", 409: "Name taken"}
+)
 def restore(goal_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Put a trashed subtree back with the same ids (at the top level if its parent is gone)."""
     return _goal_response(service.restore(current_user(), goal_id))

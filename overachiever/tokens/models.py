@@ -11,7 +11,7 @@ from ..db import BigId, UTCDateTime, utcnow
 from ..extensions import db
 
 
-class Token(db.Model):  # type: ignore[name-defined,misc]
+class Token(db.Model):  # type: ignore[name-defined]
     """A bearer token; only the SHA-256 digest of its secret is kept."""
 
     __tablename__ = "tokens"

@@ -7,10 +7,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
-from ..validation import Out, Body, Timestamp, _no_control_chars, _strip
+from ..validation import Body, Out, Timestamp, _no_control_chars, _strip
 
 TokenName = Annotated[
-    str, BeforeValidator(_strip), Field(min_length=1, max_length=100), AfterValidator(_no_control_chars)
+    str,
+    BeforeValidator(_strip),
+    Field(min_length=1, max_length=100),
+    AfterValidator(_no_control_chars),
 ]
 
 

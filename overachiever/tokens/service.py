@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from ..db import write_transaction, utcnow
+from ..db import utcnow, write_transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..users.models import User
@@ -28,10 +28,15 @@ def issue(user: User, name: str = "api", expires_at: datetime | None = None) -> 
     """Create a token for a user; returns it with its secret, which is never stored."""
     now = utcnow()
     if expires_at is not None and expires_at <= now:
-        raise Invalid("expires_at must be in the future", [{"loc": ["body", "expires_at"], "msg": "must be in the future"}])
+        raise Invalid(
+            "expires_at must be in the future",
+            [{"loc": ["body", "expires_at"], "msg": "must be in the future"}],
+        )
     secret = PREFIX + secrets.token_urlsafe(32)
     with write_transaction() as session:
-        token = Token(user_id=user.id, name=name, digest=digest(secret), created_at=now, expires_at=expires_at)
+        token = Token(
+            user_id=user.id, name=name, digest=digest(secret), created_at=now, expires_at=expires_at
+        )
         session.add(token)
     return token, secret
 
@@ -66,19 +71,23 @@ def authenticate(secret: str) -> User | None:
     else:
         # End the read transaction: the request's own work starts on a fresh snapshot.
         db.session.commit()
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def list_tokens(user: User) -> Sequence[Token]:
     """The user's tokens, newest first."""
-    return db.session.execute(
-        select(Token).where(Token.user_id == user.id).order_by(Token.id.desc())
-    ).scalars().all()
+    return (
+        db.session.execute(select(Token).where(Token.user_id == user.id).order_by(Token.id.desc()))
+        .scalars()
+        .all()
+    )
 
 
 def revoke(user: User, token_id: int) -> None:
     """Delete one of the user's tokens; someone else's is reported as not found."""
     with write_transaction() as session:
-        result = session.execute(delete(Token).where(Token.id == token_id, Token.user_id == user.id))
+        result = session.execute(
+            delete(Token).where(Token.id == token_id, Token.user_id == user.id)
+        )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise NotFound(f"token {token_id} not found")

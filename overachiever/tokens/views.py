@@ -33,8 +33,11 @@ def create_token() -> tuple[dict[str, Any], int]:
     expires_at = body.expires_at or service.expiry_from_days(body.expires_in_days)
     token, secret = service.issue(basic_user(), body.name, expires_at)
     created = {
-        "id": token.id, "name": token.name, "token": secret,
-        "created_at": token.created_at, "expires_at": token.expires_at,
+        "id": token.id,
+        "name": token.name,
+        "token": secret,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
     }
     return created, 201
 

@@ -11,7 +11,7 @@ from ..db import BigId, UTCDateTime, utcnow
 from ..extensions import db
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(db.Model):  # type: ignore[name-defined]
     """A person who owns goals and tokens."""
 
     __tablename__ = "users"

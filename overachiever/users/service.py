@@ -23,7 +23,10 @@ def _normalise_email(email: str) -> str:
 def _check_name(name: str) -> None:
     # "@" is reserved for e-mail addresses, so a login name can never be taken for one.
     if "@" in name:
-        raise Invalid("a user name must not contain '@'", [{"loc": ["body", "name"], "msg": "must not contain '@'"}])
+        raise Invalid(
+            "a user name must not contain '@'",
+            [{"loc": ["body", "name"], "msg": "must not contain '@'"}],
+        )
 
 
 def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None = None) -> None:
@@ -37,7 +40,7 @@ def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None =
     stmt = select(User.name, User.email).where(or_(*conditions))
     if exclude_id is not None:
         stmt = stmt.where(User.id != exclude_id)
-    for taken_name, taken_email in db.session.execute(stmt):
+    for taken_name, _email in db.session.execute(stmt):
         if name is not None and taken_name == name:
             raise NameConflict(f"the user name {name!r} is taken")
         raise NameConflict("that e-mail address is already registered")
@@ -105,7 +108,9 @@ def list_users(actor: User, q: str | None, offset: int, limit: int) -> tuple[Seq
         raise Forbidden("only administrators may list users")
     stmt = select(User)
     if q:
-        stmt = stmt.where(or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True)))
+        stmt = stmt.where(
+            or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
+        )
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     users = db.session.execute(stmt.order_by(User.id).offset(offset).limit(limit)).scalars().all()
     return users, total
@@ -134,7 +139,9 @@ def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
             raise NotFound(f"user {ref} not found")
         name = changes.get("name")
         email = _normalise_email(changes["email"]) if changes.get("email") is not None else None
-        _ensure_unique(name if name != user.name else None, email if email != user.email else None, user.id)
+        _ensure_unique(
+            name if name != user.name else None, email if email != user.email else None, user.id
+        )
         if name is not None:
             user.name = name
         if email is not None:

@@ -19,10 +19,16 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/v2/users", tag="Users")
 @token_auth.login_required(optional=True)
 @bp.input(SignUp, arg_name="body")
 @bp.output(UserOut, status_code=201, description="The new account")
-@bp.doc(security=[], summary="Sign up", responses={403: "Sign-up is closed", 409: "Name or e-mail taken"})
+@bp.doc(
+    security=[],
+    summary="Sign up",
+    responses={403: "Sign-up is closed", 409: "Name or e-mail taken"},
+)
 def sign_up(body: SignUp) -> tuple[Any, int, dict[str, str]]:
     """Create an account; the first account becomes an administrator."""
-    user = service.create_user(body.name, str(body.email), body.password, actor=token_auth.current_user)
+    user = service.create_user(
+        body.name, str(body.email), body.password, actor=token_auth.current_user
+    )
     return user, 201, {"Location": url_for("users.get_user", ref=user.id)}
 
 
@@ -51,7 +57,9 @@ def get_user(ref: int | str) -> Any:
 @bp.auth_required(token_auth)
 @bp.input(UserPatch, arg_name="body")
 @bp.output(UserOut)
-@bp.doc(summary="Change a user", responses={403: "Not allowed", 404: "No such user", 409: "Name taken"})
+@bp.doc(
+    summary="Change a user", responses={403: "Not allowed", 404: "No such user", 409: "Name taken"}
+)
 def patch_user(ref: int | str, body: UserPatch) -> Any:
     """Change some of a user's fields; a password change needs the current password."""
     return service.update_user(current_user(), ref, body.model_dump(exclude_unset=True))
@@ -61,7 +69,9 @@ def patch_user(ref: int | str, body: UserPatch) -> Any:
 @bp.auth_required(token_auth)
 @bp.input(UserPut, arg_name="body")
 @bp.output(UserOut)
-@bp.doc(summary="Replace a user", responses={403: "Not allowed", 404: "No such user", 409: "Name taken"})
+@bp.doc(
+    summary="Replace a user", responses={403: "Not allowed", 404: "No such user", 409: "Name taken"}
+)
 def put_user(ref: int | str, body: UserPut) -> Any:
     """Replace a user's name and e-mail (and optionally password and role)."""
     return service.update_user(current_user(), ref, body.model_dump(exclude_unset=True))

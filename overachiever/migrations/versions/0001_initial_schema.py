@@ -43,7 +43,9 @@ def upgrade() -> None:
         sa.Column("created_at", Stamp, nullable=False),
         sa.Column("last_used_at", Stamp, nullable=True),
         sa.Column("expires_at", Stamp, nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_tokens_user_id_users", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_tokens_user_id_users", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_tokens"),
         sa.UniqueConstraint("digest", name="uq_tokens_digest"),
     )
@@ -64,8 +66,12 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("deleted_at", Stamp, nullable=True),
         sa.Column("trash_root_id", Id, nullable=True),
-        sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name="fk_goals_owner_id_users", ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["parent_id"], ["goals.id"], name="fk_goals_parent_id_goals", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["users.id"], name="fk_goals_owner_id_users", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["goals.id"], name="fk_goals_parent_id_goals", ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_goals"),
     )
     op.create_index("ix_goals_parent_id_position", "goals", ["parent_id", "position"])
