@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -74,7 +75,7 @@ def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) ->
         raise Conflict(f"user {user_name!r} already has goals; pick another with --user")
     now = utcnow()
     ids: list[int] = []
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     bar: Any
     with click.progressbar(length=count, label=f"creating {count} goals", file=stderr) as bar:
         for first in range(0, count, batch):
