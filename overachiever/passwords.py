@@ -5,9 +5,12 @@ from __future__ import annotations
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# argon2-cffi's RFC 9106 low-memory profile (t=3, m=64 MiB, p=4) is stronger than the OWASP
-# minimum (t=2, m=19 MiB, p=1); pin the type to argon2id explicitly.
-_hasher = PasswordHasher(type=Type.ID)
+# OWASP's password storage recommendation for argon2id: 19 MiB of memory, 2 passes, 1 lane.
+# Hashes made with other parameters are upgraded at the next successful sign-in.
+TIME_COST, MEMORY_COST_KIB, PARALLELISM = 2, 19_456, 1
+_hasher = PasswordHasher(
+    time_cost=TIME_COST, memory_cost=MEMORY_COST_KIB, parallelism=PARALLELISM, type=Type.ID
+)
 # Verified against when the account does not exist, so both failures cost the same time.
 _DUMMY_HASH = _hasher.hash("overachiever-dummy-password")
 
