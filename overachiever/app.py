@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import __version__
 from .config import Config
 from .db import configure_engine
-from .errors import register_error_handlers, request_id
+from .errors import Invalid, register_error_handlers, request_id
 from .extensions import db, limiter
 from .jsonio import OrjsonProvider
 from .openapi import DOCS_ASSETS, configure_openapi
@@ -33,6 +33,20 @@ class ApiRequest(Request):
         if e is None:  # wrong content type: Flask's own 415
             return super().on_json_loading_failed(e)
         raise BadRequest(f"the body is not valid JSON: {e}")
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the JSON body, refusing a literal null.
+
+        APIFlask validates a null body as if it were {}, so `PATCH` with `null` would succeed
+        as an empty change.
+        """
+        data = super().get_json(force=force, silent=silent, cache=cache)
+        if data is None and not silent:
+            raise Invalid(
+                "the body must be a JSON object, not null",
+                [{"loc": ["body"], "msg": "must not be null"}],
+            )
+        return data
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:

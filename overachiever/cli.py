@@ -39,7 +39,8 @@ def _fail(error: DomainError) -> None:
 @click.option(
     "--port",
     type=int,
-    default=lambda: int(os.environ.get("PORT", "5000")),
+    # A string default goes through click's int check: a bad $PORT is a usage error.
+    default=lambda: os.environ.get("PORT") or "5000",
     show_default="$PORT or 5000",
 )
 @click.option(

@@ -17,6 +17,17 @@ def _int_env(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _rate_limit_env(name: str, raw: str) -> str:
+    """Check a rate limit such as '10/minute': Flask-Limiter would skip a bad one silently."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a rate limit like '10/minute', got {raw!r}") from exc
+    return raw
+
+
 class Config:
     """Production defaults; every setting can be overridden from the environment."""
 
@@ -48,6 +59,7 @@ class Config:
     SPEC_FORMAT = "json"
     AUTO_404_RESPONSE = False
     AUTO_SERVERS = False
+    AUTO_OPERATION_ID = True
     JSON_SORT_KEYS = False
 
     @classmethod
@@ -65,7 +77,7 @@ class Config:
         if "OVERACHIEVER_MAX_BODY" in os.environ:
             env["MAX_CONTENT_LENGTH"] = _int_env("OVERACHIEVER_MAX_BODY", cls.MAX_CONTENT_LENGTH)
         if limit := os.environ.get("OVERACHIEVER_LOGIN_LIMIT"):
-            env["LOGIN_LIMIT"] = limit
+            env["LOGIN_LIMIT"] = _rate_limit_env("OVERACHIEVER_LOGIN_LIMIT", limit)
         if level := os.environ.get("LOG_LEVEL"):
             env["LOG_LEVEL"] = level.upper()
         if "OVERACHIEVER_TRUSTED_PROXIES" in os.environ:

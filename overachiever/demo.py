@@ -78,9 +78,13 @@ def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) ->
     stderr = sys.stderr
     bar: Any
     with click.progressbar(length=count, label=f"creating {count} goals", file=stderr) as bar:
-        for first in range(0, count, batch):
+        first = 0
+        while first < count:
+            # A batch only holds goals whose parents are already inserted (they need the ids):
+            # goal i's parent is goal i // fanout - 1, so stop before ((inserted + 1) * fanout).
+            stop = min(first + batch, count, (len(ids) + 1) * fanout)
             rows = []
-            for i in range(first, min(first + batch, count)):
+            for i in range(first, stop):
                 # Breadth-first numbering: the parent of goal i (past the first `fanout` roots).
                 parent = ids[(i - fanout) // fanout] if i >= fanout else None
                 rows.append(
@@ -104,4 +108,5 @@ def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) ->
                 )
                 ids.extend(result.scalars().all())
             bar.update(len(rows))
+            first = stop
     return owner

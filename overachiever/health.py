@@ -9,12 +9,20 @@ from apiflask import APIBlueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import problem
+from .validation import Out
 
 bp = APIBlueprint("health", __name__, tag="Health")
 log = logging.getLogger(__name__)
 
 
+class Status(Out):
+    """The answer of a probe that passed."""
+
+    status: str
+
+
 @bp.get("/healthz")
+@bp.output(Status, description="The process is up")
 @bp.doc(summary="Liveness: the process is up")
 def healthz() -> dict[str, str]:
     """Always ok while the process answers."""
@@ -22,6 +30,7 @@ def healthz() -> dict[str, str]:
 
 
 @bp.get("/readyz")
+@bp.output(Status, description="The database answers")
 @bp.doc(summary="Readiness: the database answers", responses={503: "Database unreachable"})
 def readyz() -> Any:
     """Ok when the database answers a query, 503 otherwise."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import JSONProvider
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
@@ -32,3 +33,10 @@ class OrjsonProvider(JSONProvider):
         """Build a JSON response without a second encoding pass."""
         obj = self._prepare_response_obj(args, kwargs)
         return self._app.response_class(dumps(obj), mimetype=self.mimetype)  # type: ignore[arg-type]
+
+
+def no_content() -> Response:
+    """An empty 204 response without a Content-Type."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response

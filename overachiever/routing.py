@@ -9,10 +9,30 @@ from werkzeug.routing import BaseConverter, ValidationError
 from .db import MAX_ID
 
 
+def _at_most(limit: int) -> str:
+    """A regex for the decimal numbers 1..limit without leading zeros."""
+    digits = str(limit)
+    shorter = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            rest = len(digits) - i - 1
+            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}]" + rf"\d{{{rest}}}")
+    same_length.append(digits)
+    return "(?:" + "|".join(shorter + same_length) + ")"
+
+
+# Matches exactly the ids 1..2**63-1. The URL must refuse other numbers itself: a converter
+# that rejects a value after matching makes Werkzeug answer 405 instead of 404 when the same
+# path has rules for other methods (PATCH /goals/0 would be "method not allowed").
+ID_REGEX = _at_most(MAX_ID)
+
+
 class IdConverter(BaseConverter):
     """A positive 64-bit id."""
 
-    regex = r"\d{1,19}"
+    regex = ID_REGEX
     weight = 50
 
     def to_python(self, value: str) -> int:
@@ -30,7 +50,7 @@ class IdConverter(BaseConverter):
 class UserRefConverter(IdConverter):
     """A user id, or 'self' for the caller."""
 
-    regex = r"self|\d{1,19}"
+    regex = rf"self|{ID_REGEX}"
 
     def to_python(self, value: str) -> int | str:  # type: ignore[override]
         """Parse 'self' or an id."""

@@ -24,6 +24,11 @@ class Server(BaseApplication):
         """Apply our options to gunicorn's settings."""
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25.1 opens a control socket at one fixed path per user
+            # (~/.gunicorn/gunicorn.ctl), which every instance on a machine would take over from
+            # the others; it is not used here.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
         """Build the app in each worker, so no database connection crosses a fork."""

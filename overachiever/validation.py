@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -17,6 +18,8 @@ from pydantic import (
 )
 
 from .db import MAX_ID
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _no_control_chars(value: str) -> str:
@@ -41,7 +44,8 @@ def _timestamp_string(value: Any) -> Any:
     """Timestamps travel as ISO 8601 strings; numbers and other types are refused."""
     if isinstance(value, datetime):
         return value
-    if not isinstance(value, str):
+    # A string of digits would otherwise be read as Unix time (query strings are all strings).
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("must be an ISO 8601 timestamp string")
     return value
 
@@ -50,7 +54,10 @@ def _to_utc(value: datetime) -> datetime:
     """Naive timestamps are taken as UTC; all are returned in UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the year 1 in UTC
+        raise ValueError("must be between the years 1 and 9999 in UTC") from None
 
 
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]

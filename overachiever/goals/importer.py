@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from pydantic import ValidationError
 
+from ..db import utcnow
 from ..errors import Invalid
 from .schemas import ImportFields
 from .service import ImportedNode
@@ -22,6 +23,7 @@ def parse_import() -> list[ImportedNode]:
         raise Invalid(
             "nothing to import", [{"loc": ["body"], "msg": "must hold at least one node"}]
         )
+    now = utcnow()
     errors: list[dict[str, Any]] = []
     nodes: list[ImportedNode] = []
     root_loc: list[Any] = ["body"]
@@ -48,7 +50,8 @@ def parse_import() -> list[ImportedNode]:
             errors.append({"loc": [*loc, "name"], "msg": f"duplicate sibling name {valid.name!r}"})
             continue
         names.add(valid.name)
-        if valid.end is not None and valid.start is not None and valid.end < valid.start:
+        # The start defaults to now (as for POST /goals), so an end in the past needs a start.
+        if valid.end is not None and valid.end < (valid.start or now):
             errors.append({"loc": [*loc, "end"], "msg": "must not be before start"})
             continue
         if not isinstance(children, list):

@@ -208,8 +208,11 @@ def subtree(owner: User, goal_id: int) -> Forest:
 # ---------------------------------------------------------------------------- writes
 
 
-def _check_etag(view: GoalView, if_match: EtagCheck) -> None:
-    if if_match is not None and not if_match(view.etag):
+def _check_etag(goal: Goal, if_match: EtagCheck) -> None:
+    if if_match is None:
+        return
+    view = _view(goal)
+    if not if_match(view.etag):
         raise PreconditionFailed(
             f"goal {view.goal.id} has changed since you read it; read it again and retry",
             current_etag=f'"{view.etag}"',
@@ -362,7 +365,7 @@ def update_goal(
     now = utcnow()
     with write_transaction(owner.id):
         goal = _live_goal(owner, goal_id)
-        _check_etag(_view(goal), if_match)
+        _check_etag(goal, if_match)
         start = changes.get("start", goal.start)
         end = changes.get("end", goal.end)
         _check_times(start, end)
@@ -405,7 +408,7 @@ def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
     with write_transaction(owner.id) as session:
         _purge_expired(owner.id, now)
         goal = _live_goal(owner, goal_id)
-        _check_etag(_view(goal), if_match)
+        _check_etag(goal, if_match)
         sub = select(Goal.id).where(Goal.id == goal.id).cte("sub", recursive=True)
         child = aliased(Goal)
         sub = sub.union_all(
@@ -500,12 +503,35 @@ def _retention() -> timedelta:
     return timedelta(days=int(current_app.config["TRASH_RETENTION_DAYS"]))
 
 
-def _purge_expired(owner_id: int | None, now: datetime) -> int:
-    stmt = delete(Goal).where(Goal.trash_root_id.is_not(None), Goal.deleted_at < now - _retention())
-    if owner_id is not None:
-        stmt = stmt.where(Goal.owner_id == owner_id)
-    result = db.session.execute(stmt.execution_options(synchronize_session=False))
+def _delete_trashed(doomed: Callable[[Any], Any]) -> int:
+    """Delete the trashed goals that doomed(entity) selects; returns how many went.
+
+    A separately trashed child of a goal that goes stays in the trash, detached (it is
+    restored at the top level). The parent key has no ON DELETE action: a SET NULL would
+    make live children top-level one row at a time and trip the sibling-name index.
+    """
+    gone = aliased(Goal)
+    gone_ids = select(gone.id).where(doomed(gone))
+    db.session.execute(
+        update(Goal)
+        .where(Goal.parent_id.in_(gone_ids), Goal.deleted_at.is_not(None), ~doomed(Goal))
+        .values(parent_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    result = db.session.execute(
+        delete(Goal).where(doomed(Goal)).execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _purge_expired(owner_id: int | None, now: datetime) -> int:
+    cutoff = now - _retention()
+
+    def expired(g: Any) -> Any:
+        cond = and_(g.trash_root_id.is_not(None), g.deleted_at < cutoff)
+        return cond if owner_id is None else and_(cond, g.owner_id == owner_id)
+
+    return _delete_trashed(expired)
 
 
 def purge_expired() -> int:
@@ -592,12 +618,9 @@ def purge(owner: User, goal_id: int) -> None:
     """Delete a trashed subtree for good."""
     with write_transaction(owner.id) as session:
         root = _trash_root(owner, goal_id)
-        session.execute(
-            delete(Goal)
-            .where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
-            .execution_options(synchronize_session=False)
-        )
+        root_id = root.id
         session.expunge(root)
+        _delete_trashed(lambda g: and_(g.trash_root_id == root_id, g.owner_id == owner.id))
 
 
 def bulk_create_chain(owner: User, names: Iterable[str]) -> list[int]:

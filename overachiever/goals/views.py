@@ -9,6 +9,7 @@ from apiflask import APIBlueprint
 from flask import Response, request, url_for
 
 from ..auth import current_user, token_auth
+from ..jsonio import no_content
 from ..paging import link_header
 from ..validation import documented_body
 from . import service
@@ -176,7 +177,7 @@ def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str
 def delete_goal(goal_id: int) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""
     service.trash_goal(current_user(), goal_id, _if_match())
-    return Response(status=204)
+    return no_content()
 
 
 @trash_bp.get("")
@@ -206,4 +207,4 @@ def restore(goal_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
 def purge(goal_id: int) -> Response:
     """Delete a trashed subtree for good."""
     service.purge(current_user(), goal_id)
-    return Response(status=204)
+    return no_content()

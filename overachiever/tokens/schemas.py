@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, BeforeValidator, Field, Strict, model_validator
 
 from ..validation import Body, Out, Timestamp, _no_control_chars, _strip
 
@@ -23,6 +23,13 @@ class TokenCreate(Body):
     name: TokenName = "api"
     expires_at: Timestamp | None = None
     expires_in_days: Annotated[int, Strict(), Field(ge=1, le=3650)] | None = None
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> TokenCreate:
+        # Either form of expiry, not both: silently preferring one would hide a client's mistake.
+        if self.expires_at is not None and self.expires_in_days is not None:
+            raise ValueError("give expires_at or expires_in_days, not both")
+        return self
 
 
 class TokenOut(Out):

@@ -9,6 +9,7 @@ from flask import Response, current_app
 
 from ..auth import basic_auth, basic_user, current_user, token_auth
 from ..extensions import client_address, limiter, login_account
+from ..jsonio import no_content
 from ..validation import documented_body, parse_optional_body
 from . import service
 from .schemas import TokenCreate, TokenCreated, TokenList
@@ -58,4 +59,4 @@ def list_tokens() -> dict[str, Any]:
 def revoke_token(token_id: int) -> Response:
     """Revoke one of the caller's tokens (signing out revokes the current one)."""
     service.revoke(current_user(), token_id)
-    return Response(status=204)
+    return no_content()

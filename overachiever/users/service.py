@@ -27,6 +27,12 @@ def _check_name(name: str) -> None:
             "a user name must not contain '@'",
             [{"loc": ["body", "name"], "msg": "must not contain '@'"}],
         )
+    # HTTP Basic splits "login:password" at the first colon, so such a name could never sign in.
+    if ":" in name:
+        raise Invalid(
+            "a user name must not contain ':'",
+            [{"loc": ["body", "name"], "msg": "must not contain ':'"}],
+        )
 
 
 def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None = None) -> None:
@@ -134,7 +140,7 @@ def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
         _check_name(changes["name"])
     password_hash = hash_password(new_password) if new_password is not None else None
     with write_transaction(serialise_all=True) as session:
-        user = session.get(User, target.id)
+        user = session.get(User, target.id, populate_existing=True)
         if user is None:
             raise NotFound(f"user {ref} not found")
         name = changes.get("name")

@@ -8,6 +8,7 @@ from apiflask import APIBlueprint
 from flask import Response, url_for
 
 from ..auth import current_user, token_auth
+from ..jsonio import no_content
 from ..paging import link_header
 from . import service
 from .schemas import SignUp, UserListQuery, UserOut, UserPage, UserPatch, UserPut
@@ -84,4 +85,4 @@ def put_user(ref: int | str, body: UserPut) -> Any:
 def delete_user(ref: int | str) -> Response:
     """Delete an account with all its goals and tokens."""
     service.delete_user(current_user(), ref)
-    return Response(status=204)
+    return no_content()

@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("is_admin", sa.Boolean(), nullable=False),
         sa.Column("created_at", Stamp, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
-        sa.UniqueConstraint("email", name="uq_users_email"),
         sa.UniqueConstraint("name", name="uq_users_name"),
+        sa.UniqueConstraint("email", name="uq_users_email"),
     )
     op.create_table(
         "tokens",
@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["owner_id"], ["users.id"], name="fk_goals_owner_id_users", ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["goals.id"], name="fk_goals_parent_id_goals", ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["parent_id"], ["goals.id"], name="fk_goals_parent_id_goals"),
         sa.PrimaryKeyConstraint("id", name="pk_goals"),
     )
     op.create_index("ix_goals_parent_id_position", "goals", ["parent_id", "position"])

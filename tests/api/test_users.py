@@ -1,0 +1,577 @@
+"""The /api/v2/users endpoints: sign-up, reading, listing, changing and deleting accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from overachiever import create_app
+from overachiever.config import TestConfig
+from overachiever.extensions import db
+from overachiever.goals.models import Goal
+from overachiever.tokens.models import Token
+from overachiever.users import service as users_service
+from overachiever.users.models import User
+from tests.conftest import PASSWORD, basic
+
+PROBLEM = "application/problem+json"
+USER_FIELDS = {"id", "name", "email", "is_admin", "created_at"}
+
+
+def _signup(client: Any, name: str, email: str | None = None, **extra: Any) -> Any:
+    email = f"{name}@example.com" if email is None else email
+    body = {"name": name, "email": email, "password": PASSWORD, **extra}
+    return client.post("/api/v2/users", json=body)
+
+
+def _assert_problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == PROBLEM
+    body = resp.get_json()
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= body.keys()
+    return body  # type: ignore[no-any-return]
+
+
+def _no_secrets(resp: Any) -> None:
+    text = resp.get_data(as_text=True)
+    assert "password" not in text
+    assert "argon2" not in text
+    assert PASSWORD not in text
+
+
+def _count(app: Any, model: Any, **where: Any) -> int:
+    with app.app_context():
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return int(db.session.execute(stmt).scalar_one())
+
+
+# --- sign-up ---------------------------------------------------------------------------------
+
+
+def test_signup_returns_201_with_location_and_no_secret(client):
+    resp = _signup(client, "  Simone Giertz  ", "Simone.Giertz@Example.COM")
+    assert resp.status_code == 201
+    user = resp.get_json()
+    assert set(user) == USER_FIELDS
+    assert user["name"] == "Simone Giertz"
+    assert user["email"] == "simone.giertz@example.com"
+    assert user["created_at"].endswith("Z")
+    _no_secrets(resp)
+    assert urlsplit(resp.headers["Location"]).path == f"/api/v2/users/{user['id']}"
+
+    token = client.post("/api/v2/tokens", headers=basic("Simone Giertz", PASSWORD)).get_json()
+    auth = {"Authorization": f"Bearer {token['token']}"}
+    again = client.get(resp.headers["Location"], headers=auth)
+    assert again.status_code == 200
+    assert again.get_json() == user
+    _no_secrets(again)
+
+
+def test_first_user_is_admin_and_second_is_not(client):
+    first = _signup(client, "first")
+    second = _signup(client, "second")
+    assert first.status_code == second.status_code == 201
+    assert first.get_json()["is_admin"] is True
+    assert second.get_json()["is_admin"] is False
+
+
+def test_duplicate_name_is_409(client, alice):
+    resp = _signup(client, "alice", "other@example.com")
+    _assert_problem(resp, 409)
+
+
+def test_duplicate_name_after_trimming_is_409(client, alice):
+    resp = _signup(client, " alice ", "other@example.com")
+    _assert_problem(resp, 409)
+
+
+def test_duplicate_email_is_409_whatever_its_case(client, alice):
+    resp = _signup(client, "alice2", "ALICE@Example.com")
+    _assert_problem(resp, 409)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "al@ice",
+        "al:ice",
+        "bad\x00name",
+        "tab\there",
+        "new\nline",
+        "bell\x07",
+        "",
+        "   ",
+        "x" * 65,
+    ],
+    ids=["at-sign", "colon", "nul", "tab", "newline", "bell", "empty", "blank", "too-long"],
+)
+def test_bad_names_are_422(client, name):
+    resp = _signup(client, name, "someone@example.com")
+    body = _assert_problem(resp, 422)
+    assert ["body", "name"] in [e["loc"][:2] for e in body["errors"]]
+    assert _count(client.application, User) == 0
+
+
+def test_name_of_64_characters_and_spaces_is_accepted(client):
+    resp = _signup(client, "x" * 64, "long@example.com")
+    assert resp.status_code == 201
+    assert _signup(client, "Ada Lovelace", "ada@example.com").status_code == 201
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@", "@example.com", ""])
+def test_bad_email_is_422(client, email):
+    _assert_problem(_signup(client, "carol", email), 422)
+
+
+def test_short_password_is_422(client):
+    resp = client.post(
+        "/api/v2/users", json={"name": "carol", "email": "c@example.com", "password": "1234567"}
+    )
+    body = _assert_problem(resp, 422)
+    assert ["body", "password"] in [e["loc"] for e in body["errors"]]
+    assert _count(client.application, User) == 0
+
+
+def test_missing_fields_are_422(client):
+    body = _assert_problem(client.post("/api/v2/users", json={"name": "carol"}), 422)
+    locs = [e["loc"] for e in body["errors"]]
+    assert ["body", "email"] in locs
+    assert ["body", "password"] in locs
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"is_admin": True}, {"is_admin": False}, {"id": 999}, {"created_at": "2020-01-01T00:00:00Z"}],
+    ids=["is_admin", "is_admin-false", "id", "created_at"],
+)
+def test_mass_assignment_is_422(client, alice, extra):
+    resp = _signup(client, "mallory", **extra)
+    body = _assert_problem(resp, 422)
+    field = next(iter(extra))
+    assert ["body", field] in [e["loc"] for e in body["errors"]]
+    assert _count(client.application, User, name="mallory") == 0
+
+
+def test_non_json_signup_is_415(client):
+    resp = client.post(
+        "/api/v2/users", data="name=carol&password=12345678", content_type="text/plain"
+    )
+    _assert_problem(resp, 415)
+
+
+# --- closed sign-up --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def closed_app(tmp_path: Path) -> Iterator[Any]:
+    """An app whose sign-up is closed, with one admin made from the command line's path."""
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    application = create_app(
+        {
+            **config,
+            "SIGNUP": "closed",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'closed.db'}",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with application.app_context():
+        db.create_all()
+        users_service.create_user("root", "root@example.com", PASSWORD, via_cli=True)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _bearer(client: Any, login: str, password: str = PASSWORD) -> dict[str, str]:
+    resp = client.post("/api/v2/tokens", headers=basic(login, password))
+    assert resp.status_code == 201, resp.get_json()
+    return {"Authorization": f"Bearer {resp.get_json()['token']}"}
+
+
+def test_closed_signup_refuses_anonymous(closed_app):
+    client = closed_app.test_client()
+    body = _assert_problem(_signup(client, "stranger"), 403)
+    assert "closed" in body["detail"]
+    _assert_problem(
+        client.post(
+            "/api/v2/users",
+            json={"name": "stranger", "email": "s@example.com", "password": PASSWORD},
+            headers={"Authorization": "Bearer oa_not-a-real-token"},
+        ),
+        403,
+    )
+    assert _count(closed_app, User) == 1
+
+
+def test_closed_signup_lets_an_admin_create_users(closed_app):
+    client = closed_app.test_client()
+    admin = _bearer(client, "root")
+    resp = client.post(
+        "/api/v2/users",
+        json={"name": "newbie", "email": "newbie@example.com", "password": PASSWORD},
+        headers=admin,
+    )
+    assert resp.status_code == 201
+    assert resp.get_json()["is_admin"] is False
+    # The new account works, but cannot itself let others in.
+    newbie = _bearer(client, "newbie")
+    resp = client.post(
+        "/api/v2/users",
+        json={"name": "friend", "email": "friend@example.com", "password": PASSWORD},
+        headers=newbie,
+    )
+    _assert_problem(resp, 403)
+    assert _count(closed_app, User) == 2
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_get_self_and_own_id(client, bob):
+    me = client.get("/api/v2/users/self", headers=bob.headers)
+    assert me.status_code == 200
+    assert me.get_json()["id"] == bob.id
+    assert me.get_json()["name"] == "bob"
+    assert set(me.get_json()) == USER_FIELDS
+    by_id = client.get(f"/api/v2/users/{bob.id}", headers=bob.headers)
+    assert by_id.get_json() == me.get_json()
+
+
+def test_user_endpoints_need_a_token(client, bob):
+    for path in ("/api/v2/users/self", f"/api/v2/users/{bob.id}", "/api/v2/users"):
+        resp = client.get(path)
+        _assert_problem(resp, 401)
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_non_admin_cannot_see_another_user(client, alice, bob):
+    _assert_problem(client.get(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
+    # Not even whether an id exists: a missing id looks the same.
+    missing = client.get("/api/v2/users/999999", headers=bob.headers)
+    _assert_problem(missing, 404)
+
+
+def test_admin_reads_anyone(client, alice, bob):
+    resp = client.get(f"/api/v2/users/{bob.id}", headers=alice.headers)
+    assert resp.status_code == 200
+    assert resp.get_json()["name"] == "bob"
+    _assert_problem(client.get("/api/v2/users/999999", headers=alice.headers), 404)
+
+
+@pytest.mark.parametrize("ref", ["0", "9223372036854775808", "99999999999999999999", "me"])
+def test_impossible_user_ids_are_404(client, alice, ref):
+    _assert_problem(client.get(f"/api/v2/users/{ref}", headers=alice.headers), 404)
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+
+def test_list_users_is_admin_only(client, alice, bob):
+    _assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
+    resp = client.get("/api/v2/users", headers=alice.headers)
+    assert resp.status_code == 200
+    page = resp.get_json()
+    assert [u["name"] for u in page["items"]] == ["alice", "bob"]
+    assert page["total"] == 2
+    assert all(set(u) == USER_FIELDS for u in page["items"])
+    _no_secrets(resp)
+    assert "Link" not in resp.headers
+
+
+def _link(resp: Any, rel: str) -> str | None:
+    for part in resp.headers.get("Link", "").split(","):
+        if f'rel="{rel}"' in part:
+            return part.split(";")[0].strip().strip("<>")
+    return None
+
+
+def test_list_users_pages_with_link_header(client, signup, alice):
+    for name in ("carol", "dave", "erin", "frank"):
+        signup(name)
+    resp = client.get("/api/v2/users?limit=2", headers=alice.headers)
+    page = resp.get_json()
+    assert [u["name"] for u in page["items"]] == ["alice", "carol"]
+    assert (page["total"], page["offset"], page["limit"]) == (5, 0, 2)
+    assert _link(resp, "prev") is None
+    next_url = _link(resp, "next")
+    assert next_url is not None
+    assert parse_qs(urlsplit(next_url).query)["offset"] == ["2"]
+
+    resp = client.get(next_url, headers=alice.headers)
+    assert [u["name"] for u in resp.get_json()["items"]] == ["dave", "erin"]
+    assert _link(resp, "prev") is not None
+    resp = client.get(_link(resp, "next"), headers=alice.headers)
+    assert [u["name"] for u in resp.get_json()["items"]] == ["frank"]
+    assert _link(resp, "next") is None
+    assert parse_qs(urlsplit(_link(resp, "prev")).query)["offset"] == ["2"]
+
+
+def test_list_users_q_filters_name_and_email(client, signup, alice):
+    signup("carol", "carol@acme.org")
+    signup("caroline", "cl@example.com")
+    signup("dave", "dave@acme.org")
+    names = lambda resp: [u["name"] for u in resp.get_json()["items"]]  # noqa: E731
+    resp = client.get("/api/v2/users?q=CAROL", headers=alice.headers)
+    assert names(resp) == ["carol", "caroline"]
+    assert resp.get_json()["total"] == 2
+    resp = client.get("/api/v2/users?q=acme.org", headers=alice.headers)
+    assert names(resp) == ["carol", "dave"]
+    # LIKE wildcards are searched for literally.
+    assert names(client.get("/api/v2/users?q=%25", headers=alice.headers)) == []
+    assert names(client.get("/api/v2/users?q=_", headers=alice.headers)) == []
+    # The filter is kept in the paging links.
+    resp = client.get("/api/v2/users?q=carol&limit=1", headers=alice.headers)
+    assert parse_qs(urlsplit(_link(resp, "next")).query)["q"] == ["carol"]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "limit=abc"])
+def test_list_users_bad_paging_is_422(client, alice, query):
+    body = _assert_problem(client.get(f"/api/v2/users?{query}", headers=alice.headers), 422)
+    assert body["errors"][0]["loc"][0] == "query"
+
+
+# --- changing --------------------------------------------------------------------------------
+
+
+def test_patch_name_and_email(client, alice, bob):
+    resp = client.patch(
+        "/api/v2/users/self",
+        json={"name": "  Robert  ", "email": "Robert@Example.ORG"},
+        headers=bob.headers,
+    )
+    assert resp.status_code == 200
+    user = resp.get_json()
+    assert (user["name"], user["email"]) == ("Robert", "robert@example.org")
+    _no_secrets(resp)
+    # The token keeps working, and the new name and e-mail sign in.
+    assert client.get("/api/v2/users/self", headers=bob.headers).get_json() == user
+    assert client.post("/api/v2/tokens", headers=basic("Robert", PASSWORD)).status_code == 201
+    assert (
+        client.post("/api/v2/tokens", headers=basic("robert@example.org", PASSWORD)).status_code
+        == 201
+    )
+    assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 401
+
+
+def test_patch_with_own_name_and_email_is_fine(client, bob):
+    resp = client.patch(
+        "/api/v2/users/self", json={"name": "bob", "email": "BOB@example.com"}, headers=bob.headers
+    )
+    assert resp.status_code == 200
+
+
+def test_patch_to_a_taken_name_or_email_is_409(client, alice, bob):
+    _assert_problem(
+        client.patch("/api/v2/users/self", json={"name": "alice"}, headers=bob.headers), 409
+    )
+    _assert_problem(
+        client.patch(
+            "/api/v2/users/self", json={"email": "ALICE@example.com"}, headers=bob.headers
+        ),
+        409,
+    )
+    assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["name"] == "bob"
+
+
+def test_patch_bad_fields_are_422(client, bob):
+    for body in (
+        {"name": "a@b"},
+        {"name": "a:b"},
+        {"name": ""},
+        {"name": "x\x01"},
+        {"name": "x" * 65},
+        {"email": "nope"},
+        {"id": 5},
+        {"created_at": "2020-01-01T00:00:00Z"},
+        {"x": 1},
+    ):
+        resp = client.patch("/api/v2/users/self", json=body, headers=bob.headers)
+        _assert_problem(resp, 422)
+    assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["name"] == "bob"
+
+
+def test_patch_another_user_as_non_admin_is_404(client, alice, bob):
+    resp = client.patch(f"/api/v2/users/{alice.id}", json={"name": "x"}, headers=bob.headers)
+    _assert_problem(resp, 404)
+
+
+def test_admin_patches_another_user(client, alice, bob):
+    resp = client.patch(f"/api/v2/users/{bob.id}", json={"name": "bobby"}, headers=alice.headers)
+    assert resp.status_code == 200
+    assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["name"] == "bobby"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"current_password": "wrong password"}, {"current_password": ""}],
+    ids=["missing", "wrong", "empty"],
+)
+def test_password_change_needs_current_password(client, bob, extra):
+    resp = client.patch(
+        "/api/v2/users/self", json={"password": "a new password", **extra}, headers=bob.headers
+    )
+    _assert_problem(resp, 403)
+    assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 201
+    assert client.post("/api/v2/tokens", headers=basic("bob", "a new password")).status_code == 401
+
+
+def test_password_change_with_current_password(client, bob):
+    resp = client.patch(
+        "/api/v2/users/self",
+        json={"password": "a new password", "current_password": PASSWORD},
+        headers=bob.headers,
+    )
+    assert resp.status_code == 200
+    _no_secrets(resp)
+    assert "a new password" not in resp.get_data(as_text=True)
+    assert client.post("/api/v2/tokens", headers=basic("bob", "a new password")).status_code == 201
+    assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 401
+
+
+def test_new_password_must_be_long_enough(client, bob):
+    resp = client.patch(
+        "/api/v2/users/self",
+        json={"password": "short", "current_password": PASSWORD},
+        headers=bob.headers,
+    )
+    _assert_problem(resp, 422)
+
+
+def test_admin_sets_a_password_without_the_current_one(client, alice, bob):
+    resp = client.patch(
+        f"/api/v2/users/{bob.id}", json={"password": "reset by admin"}, headers=alice.headers
+    )
+    assert resp.status_code == 200
+    assert client.post("/api/v2/tokens", headers=basic("bob", "reset by admin")).status_code == 201
+
+
+def test_only_an_admin_sets_is_admin(client, alice, bob):
+    _assert_problem(
+        client.patch("/api/v2/users/self", json={"is_admin": True}, headers=bob.headers), 403
+    )
+    assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["is_admin"] is False
+    _assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
+
+    resp = client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
+    assert resp.status_code == 200
+    assert resp.get_json()["is_admin"] is True
+    # The new right takes effect on the very next request.
+    assert client.get("/api/v2/users", headers=bob.headers).status_code == 200
+
+
+def test_is_admin_must_be_a_boolean(client, alice, bob):
+    resp = client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": "true"}, headers=alice.headers)
+    _assert_problem(resp, 422)
+
+
+def test_last_admin_cannot_drop_admin_or_be_deleted(client, alice, bob):
+    _assert_problem(
+        client.patch("/api/v2/users/self", json={"is_admin": False}, headers=alice.headers), 409
+    )
+    _assert_problem(client.delete("/api/v2/users/self", headers=alice.headers), 409)
+    me = client.get("/api/v2/users/self", headers=alice.headers)
+    assert me.get_json()["is_admin"] is True
+
+    # With a second admin, the first may step down, and then the second is the last one.
+    client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
+    resp = client.patch("/api/v2/users/self", json={"is_admin": False}, headers=alice.headers)
+    assert resp.status_code == 200
+    assert resp.get_json()["is_admin"] is False
+    _assert_problem(
+        client.patch("/api/v2/users/self", json={"is_admin": False}, headers=bob.headers), 409
+    )
+    _assert_problem(client.delete("/api/v2/users/self", headers=bob.headers), 409)
+
+
+def test_an_admin_may_be_deleted_when_another_remains(client, alice, bob):
+    client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
+    assert client.delete("/api/v2/users/self", headers=alice.headers).status_code == 204
+    _assert_problem(client.get("/api/v2/users/self", headers=alice.headers), 401)
+    assert client.get("/api/v2/users", headers=bob.headers).get_json()["total"] == 1
+
+
+def test_put_requires_name_and_email(client, bob):
+    for body in ({"name": "bob"}, {"email": "bob@example.com"}, {}):
+        resp = client.put("/api/v2/users/self", json=body, headers=bob.headers)
+        _assert_problem(resp, 422)
+    resp = client.put(
+        "/api/v2/users/self",
+        json={"name": "Bob B", "email": "Bob.B@Example.com"},
+        headers=bob.headers,
+    )
+    assert resp.status_code == 200
+    assert (resp.get_json()["name"], resp.get_json()["email"]) == ("Bob B", "bob.b@example.com")
+    _no_secrets(resp)
+
+
+def test_put_follows_the_same_rules_as_patch(client, alice, bob):
+    resp = client.put(
+        "/api/v2/users/self",
+        json={"name": "bob", "email": "bob@example.com", "is_admin": True},
+        headers=bob.headers,
+    )
+    _assert_problem(resp, 403)
+    resp = client.put(
+        "/api/v2/users/self",
+        json={"name": "bob", "email": "bob@example.com", "password": "new password!"},
+        headers=bob.headers,
+    )
+    _assert_problem(resp, 403)
+    resp = client.put(
+        "/api/v2/users/self",
+        json={"name": "bob", "email": "bob@example.com", "created_at": "2020-01-01T00:00:00Z"},
+        headers=bob.headers,
+    )
+    _assert_problem(resp, 422)
+
+
+# --- deleting --------------------------------------------------------------------------------
+
+
+def test_delete_user_removes_goals_and_tokens(client, app, alice, bob, make_goal):
+    parent = make_goal(bob, "bob's goal")
+    make_goal(bob, "child", parent_id=parent["id"])
+    make_goal(alice, "alice's goal")
+    second = client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).get_json()["token"]
+    assert _count(app, Goal, owner_id=bob.id) == 2
+    assert _count(app, Token, user_id=bob.id) == 2
+
+    resp = client.delete(f"/api/v2/users/{bob.id}", headers=alice.headers)
+    assert resp.status_code == 204
+    assert resp.get_data() == b""
+
+    # Both of bob's tokens stop working at once.
+    for token in (bob.token, second):
+        resp = client.get("/api/v2/users/self", headers={"Authorization": f"Bearer {token}"})
+        _assert_problem(resp, 401)
+    assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 401
+    _assert_problem(client.get(f"/api/v2/users/{bob.id}", headers=alice.headers), 404)
+    assert _count(app, Goal, owner_id=bob.id) == 0
+    assert _count(app, Token, user_id=bob.id) == 0
+    assert _count(app, User, id=bob.id) == 0
+    # Nobody else lost anything.
+    assert _count(app, Goal, owner_id=alice.id) == 1
+    assert client.get("/api/v2/users/self", headers=alice.headers).status_code == 200
+    # The name is free again.
+    assert _signup(client, "bob").status_code == 201
+
+
+def test_user_deletes_themselves(client, app, alice, bob, make_goal):
+    make_goal(bob, "mine")
+    assert client.delete("/api/v2/users/self", headers=bob.headers).status_code == 204
+    _assert_problem(client.get("/api/v2/users/self", headers=bob.headers), 401)
+    assert _count(app, Goal, owner_id=bob.id) == 0
+
+
+def test_non_admin_cannot_delete_another_user(client, app, alice, bob):
+    _assert_problem(client.delete(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
+    assert _count(app, User, id=alice.id) == 1
