@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from .errors import DomainError
+from .extensions import db as database
 
 
 def _create_app() -> Any:
@@ -64,6 +65,8 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     from .server import serve as run_server
 
     upgrade()
+    # The workers open their own connections; none of the master's may cross the fork.
+    database.engine.dispose()
     click.echo(f"Over Achiever on http://{host}:{port}/ (API docs at /docs)", err=True)
     run_server(host, port, workers or default_workers(), threads)
 
@@ -148,7 +151,6 @@ def users_list() -> None:
     """List every user."""
     from sqlalchemy import select
 
-    from .extensions import db as database
     from .users.models import User
 
     rows = database.session.execute(select(User).order_by(User.id)).scalars().all()

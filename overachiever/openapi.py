@@ -36,6 +36,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "required": ["type", "title", "status"],
 }
 
+# Every operation that takes a body can refuse it before validation.
+_BODY_ERRORS = {
+    "400": "The body is not valid JSON",
+    "413": "The body is larger than the configured limit",
+    "415": "The body is not sent as application/json",
+}
+
 _ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _USER_REF_SCHEMA = {"anyOf": [_ID_SCHEMA, {"type": "string", "enum": ["self"]}]}
 
@@ -81,6 +88,10 @@ def configure_openapi(app: APIFlask) -> None:
                     elif param["name"].endswith("_id"):
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
+                if "requestBody" in operation:
+                    responses = operation.setdefault("responses", {})
+                    for status, text in _BODY_ERRORS.items():
+                        responses.setdefault(status, {"description": text})
                 for status, response in operation.get("responses", {}).items():
                     content: dict[str, Any] = response.get("content") or {}
                     if str(status).startswith(("4", "5")):

@@ -36,6 +36,14 @@ def _text_control_chars(value: str) -> str:
     return value
 
 
+def _plain_name(value: str) -> str:
+    """A user name in NFC, free of invisible format characters, so look-alikes cannot coexist."""
+    value = unicodedata.normalize("NFC", value)
+    if any(unicodedata.category(ch) == "Cf" for ch in value):
+        raise ValueError("must not contain invisible formatting characters")
+    return value
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
@@ -72,6 +80,7 @@ UserName = Annotated[
     BeforeValidator(_strip),
     Field(min_length=1, max_length=64),
     AfterValidator(_no_control_chars),
+    AfterValidator(_plain_name),
 ]
 Description = Annotated[str, Field(max_length=10_000), AfterValidator(_text_control_chars)]
 SearchText = Annotated[str, Field(max_length=200), AfterValidator(_no_control_chars)]

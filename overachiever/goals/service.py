@@ -196,7 +196,7 @@ def forest(owner: User) -> Forest:
         .where(Goal.owner_id == owner.id, LIVE)
         .order_by(Goal.position, Goal.id)
     )
-    return Forest(Row(*r) for r in rows)
+    return Forest(Row(r[0], r[1], r[2], r[3], r[4]) for r in rows)
 
 
 def subtree(owner: User, goal_id: int) -> Forest:

@@ -204,6 +204,14 @@ def test_error_responses_are_problem_json(spec):
     assert errors >= 20
 
 
+def test_operations_with_a_body_document_its_refusals(spec):
+    with_body = [(p, m, op) for p, m, op in _operations(spec) if "requestBody" in op]
+    assert len(with_body) >= 8
+    for path, method, operation in with_body:
+        for status in ("400", "413", "415", "422"):
+            assert status in operation["responses"], (method, path, status)
+
+
 def test_security_requirements(spec):
     schemes = spec["components"]["securitySchemes"]
     assert schemes["BearerAuth"] == {**schemes["BearerAuth"], "type": "http", "scheme": "bearer"}

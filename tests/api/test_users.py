@@ -93,6 +93,17 @@ def test_duplicate_name_after_trimming_is_409(client, alice):
     _assert_problem(resp, 409)
 
 
+def test_name_in_another_unicode_form_is_the_same_name(client, signup):
+    signup("Ren\u00e9e")  # precomposed é
+    resp = _signup(client, "Rene\u0301e", "other@example.com")  # e + combining acute accent
+    _assert_problem(resp, 409)
+
+
+def test_name_with_invisible_characters_is_422(client, alice):
+    resp = _signup(client, "ali\u200bce", "other@example.com")  # zero-width space
+    _assert_problem(resp, 422)
+
+
 def test_duplicate_email_is_409_whatever_its_case(client, alice):
     resp = _signup(client, "alice2", "ALICE@Example.com")
     _assert_problem(resp, 409)
