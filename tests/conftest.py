@@ -1,7 +1,9 @@
 """Fixtures: a fresh app and database per test, and helpers to act as a signed-up user.
 
 The suite runs on SQLite by default. Set OVERACHIEVER_TEST_DATABASE_URL to a PostgreSQL URL
-to run it there instead (every test then starts from an emptied schema).
+to run it there instead: each test process then creates a database of its own (named after
+that URL's database and the xdist worker), empties its schema for every test, and drops it
+at the end.
 """
 
 from __future__ import annotations
@@ -21,10 +23,54 @@ from overachiever.config import TestConfig
 from overachiever.extensions import db
 
 PASSWORD = "correct horse battery"
+_TEST_DB_ENV = "OVERACHIEVER_TEST_DATABASE_URL"
+_CREATED_DB = pytest.StashKey[tuple[Any, str]]()
+
+
+def _admin_connection(url: Any) -> Any:
+    """An autocommit connection to the server's maintenance database."""
+    import psycopg
+
+    return psycopg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On PostgreSQL, give this test process (each xdist worker) a database of its own."""
+    base = os.environ.get(_TEST_DB_ENV, "")
+    if not base.startswith("postgres"):
+        return
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        return  # the xdist controller runs no tests; its workers make their own databases
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base)
+    name = f"{url.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ[_TEST_DB_ENV] = url.set(database=name).render_as_string(hide_password=False)
+    config.stash[_CREATED_DB] = (url, name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Drop the database pytest_configure made."""
+    created = config.stash.get(_CREATED_DB, None)
+    if created is None:
+        return
+    url, name = created
+    with _admin_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _database_url(tmp_path: Path) -> str:
-    return os.environ.get("OVERACHIEVER_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+    return os.environ.get(_TEST_DB_ENV) or f"sqlite:///{tmp_path / 'test.db'}"
 
 
 @pytest.fixture

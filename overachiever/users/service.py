@@ -82,7 +82,8 @@ def create_user(
 def authenticate(login: str, password: str) -> User | None:
     """Check a name-or-email and password; unknown accounts and wrong passwords look alike."""
     login = login.strip()
-    if not login or len(login) > 254 or len(password) > 1024:
+    # A login no account can have (PostgreSQL also refuses NUL in text) fails like any other.
+    if not login or len(login) > 254 or len(password) > 1024 or "\x00" in login:
         verify_password(None, password[:1024])
         return None
     column = User.email if "@" in login else User.name
