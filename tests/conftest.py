@@ -73,25 +73,58 @@ def _database_url(tmp_path: Path) -> str:
     return os.environ.get(_TEST_DB_ENV) or f"sqlite:///{tmp_path / 'test.db'}"
 
 
+def app_settings(folder: Path, **overrides: Any) -> dict[str, Any]:
+    """TestConfig's settings with an SQLite database in `folder`, then the overrides."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'test.db'}"
+    settings["RATELIMIT_STORAGE_URI"] = "memory://"
+    settings.update(overrides)
+    return settings
+
+
+def build_app(folder: Path, *, schema: bool = True, **overrides: Any) -> Any:
+    """An app over a fresh schema (made from the models unless schema=False)."""
+    application = create_app(app_settings(folder, **overrides))
+    application.instance_path = str(folder)
+    if schema:
+        with application.app_context():
+            db.drop_all()
+            db.create_all()
+    return application
+
+
+def dispose(application: Any, *, drop: bool = True) -> None:
+    """Release an app's database (dropping its tables unless drop=False)."""
+    with application.app_context():
+        db.session.remove()
+        if drop:
+            db.drop_all()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Any]:
     """A fresh application with an empty schema, made from the models."""
-    application = create_app(
-        {
-            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    application.instance_path = str(tmp_path)
-    with application.app_context():
-        db.drop_all()
-        db.create_all()
+    application = build_app(tmp_path, SQLALCHEMY_DATABASE_URI=_database_url(tmp_path))
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    dispose(application)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Any]:
+    """Build extra apps with other settings (make_app(LOGIN_LIMIT="3/minute")), each on its
+    own SQLite file; they are disposed of after the test."""
+    made: list[Any] = []
+
+    def _make(*, schema: bool = True, **overrides: Any) -> Any:
+        application = build_app(tmp_path / f"app{len(made)}", schema=schema, **overrides)
+        made.append((application, schema))
+        return application
+
+    yield _make
+    for application, schema in made:
+        dispose(application, drop=schema)
 
 
 @pytest.fixture

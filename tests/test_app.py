@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from overachiever import create_app
-from overachiever.config import Config, TestConfig
+from overachiever.config import Config
 from overachiever.extensions import db
-from tests.conftest import PASSWORD, basic
+from tests.conftest import PASSWORD, app_settings, basic
 
 ENV_VARS = (
     "DATABASE_URL",
@@ -36,20 +35,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _test_settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'app.db'}"
-    settings.update(overrides)
-    return settings
-
-
-def _fresh(app: Any) -> Any:
-    with app.app_context():
-        db.create_all()
-    return app
-
-
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("OVERACHIEVER_INSTANCE_PATH", str(tmp_path / "inst"))
     app = create_app()
@@ -61,8 +46,8 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
     assert (tmp_path / "inst").is_dir()
 
 
-def test_sqlite_connections_are_durable_and_checked(tmp_path):
-    app = create_app(_test_settings(tmp_path))
+def test_sqlite_connections_are_durable_and_checked(make_app):
+    app = make_app(schema=False)
     with app.app_context(), db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
@@ -120,9 +105,12 @@ def test_bad_settings_stop_the_start(monkeypatch, name, value):
 
 def test_max_body_from_the_environment_gives_413(tmp_path, monkeypatch):
     monkeypatch.setenv("OVERACHIEVER_MAX_BODY", "200")
-    settings = _test_settings(tmp_path)
+    settings = app_settings(tmp_path)
     del settings["MAX_CONTENT_LENGTH"]  # let the environment decide
-    client = _fresh(create_app(settings)).test_client()
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
     resp = client.post(
         "/api/v2/users",
         json={"name": "x" * 60, "email": "x@example.com", "password": "p" * 200},
@@ -131,8 +119,8 @@ def test_max_body_from_the_environment_gives_413(tmp_path, monkeypatch):
     assert resp.mimetype == "application/problem+json"
 
 
-def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(tmp_path, caplog):
-    app = _fresh(create_app(_test_settings(tmp_path, PROPAGATE_UNEXPECTED=False)))
+def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(make_app, caplog):
+    app = make_app(PROPAGATE_UNEXPECTED=False)
 
     @app.get("/boom")
     def boom() -> None:
@@ -151,28 +139,20 @@ def test_unexpected_error_is_a_500_problem_with_a_request_id_and_no_trace(tmp_pa
     assert any("req-42" in r.getMessage() for r in caplog.records)
 
 
-def _login_attempts(clients: list[Any], n: int, **environ: str) -> list[int]:
+def _login_attempts(clients: list[Any], n: int, login: str, address: str) -> list[int]:
     codes = []
     for i in range(n):
         client = clients[i % len(clients)]
         resp = client.post(
-            "/api/v2/tokens", headers=basic("nobody", PASSWORD), environ_base=environ
+            "/api/v2/tokens", headers=basic(login, PASSWORD), environ_base={"REMOTE_ADDR": address}
         )
         codes.append(resp.status_code)
     return codes
 
 
-def test_forwarded_address_counts_only_behind_a_trusted_proxy(tmp_path):
+def test_forwarded_address_counts_only_behind_a_trusted_proxy(make_app):
     for proxies, expected in ((0, [401, 401, 429]), (1, [401, 401, 401])):
-        app = _fresh(
-            create_app(
-                _test_settings(
-                    tmp_path / str(proxies),
-                    LOGIN_LIMIT="2/minute",
-                    TRUSTED_PROXIES=proxies,
-                )
-            )
-        )
+        app = make_app(LOGIN_LIMIT="2/minute", TRUSTED_PROXIES=proxies)
         client = app.test_client()
         codes = []
         for i, who in enumerate(("203.0.113.1", "203.0.113.2", "203.0.113.3")):
@@ -197,22 +177,18 @@ def _redis_url() -> str:
     return url
 
 
-def test_login_limit_is_shared_through_redis(tmp_path):
+def test_login_limit_is_shared_through_redis(make_app):
     url = _redis_url()
-    prefix = f"oa-test-{uuid.uuid4().hex}"
-    apps = [
-        _fresh(
-            create_app(
-                _test_settings(
-                    tmp_path / name,
-                    LOGIN_LIMIT="3/minute",
-                    RATELIMIT_STORAGE_URI=url,
-                    RATELIMIT_KEY_PREFIX=prefix,
-                )
-            )
-        )
-        for name in ("one", "two")
-    ]
-    codes = _login_attempts([a.test_client() for a in apps], 5)
-    # Alternating instances: the limit of 3 holds across both, as it would behind a balancer.
+    # Two instances of the app (in one process they also share Flask-Limiter's object, so
+    # the proof that the limit holds across machines is that its counters are in Redis).
+    apps = [make_app(LOGIN_LIMIT="3/minute", RATELIMIT_STORAGE_URI=url) for _ in range(2)]
+    # Redis outlives the test: a login and an address of its own keep earlier runs out of it.
+    run = uuid.uuid4()
+    address = f"127.{run.bytes[0]}.{run.bytes[1]}.{run.bytes[2]}"
+    codes = _login_attempts([a.test_client() for a in apps], 5, f"nobody-{run.hex}", address)
     assert codes == [401, 401, 401, 429, 429]
+    # The counters live in Redis, where every instance behind a balancer sees them.
+    import redis
+
+    keys = redis.Redis.from_url(url).keys(f"*nobody-{run.hex}*")
+    assert keys, "the per-account counter is not in Redis"

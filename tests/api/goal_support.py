@@ -12,24 +12,7 @@ from overachiever.extensions import db
 from overachiever.goals.models import Goal
 
 API = "/api/v2"
-PROBLEM_JSON = "application/problem+json"
 _LINK = re.compile(r'<([^>]+)>;\s*rel="([a-z]+)"')
-
-
-def assert_problem(resp: Any, status: int) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status; returns its body."""
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:500])
-    assert resp.mimetype == PROBLEM_JSON, resp.mimetype
-    body = resp.get_json(force=True)
-    assert isinstance(body, dict)
-    for key in ("type", "title", "status", "detail"):
-        assert key in body, body
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["title"]
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> list[list[Any]]:

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from overachiever import create_app
-from overachiever.config import TestConfig
-from overachiever.extensions import db
-from tests.conftest import PASSWORD, Account, basic
+from tests.conftest import PASSWORD, Account, basic, build_app, dispose
+from tests.helpers import assert_problem
 
-from .goal_support import API, assert_problem, error_locs, snapshot
+from .goal_support import API, error_locs, snapshot
 
 GOALS = f"{API}/goals"
 _MISSING = object()
@@ -271,17 +269,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Acco
     Every case must leave the data unchanged, so the cases can share it (and each checks that
     it did); signing up two users per case would make the catalogue slow.
     """
-    tmp_path = tmp_path_factory.mktemp("bad_input")
-    application = create_app(
-        {
-            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    application.instance_path = str(tmp_path)
-    with application.app_context():
-        db.create_all()
+    application = build_app(tmp_path_factory.mktemp("bad_input"))
     client = application.test_client()
     accounts = []
     for name in ("alice", "bob"):
@@ -305,10 +293,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Acco
             )
         )
     yield application, accounts[0], accounts[1]
-    with application.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    dispose(application)
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from .goal_support import (
-    API,
-    assert_problem,
-    error_locs,
-    links,
-    snapshot,
-    ts,
-)
+from tests.helpers import assert_problem
+
+from .goal_support import API, error_locs, links, snapshot, ts
 
 GOALS = f"{API}/goals"
 

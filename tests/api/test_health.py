@@ -9,27 +9,12 @@ from typing import Any
 
 import pytest
 
-from overachiever import create_app
-from overachiever.config import TestConfig
-from overachiever.extensions import db
-
 
 @pytest.fixture
-def broken_app(tmp_path: Path) -> Iterator[Any]:
+def broken_app(make_app: Any, tmp_path: Path) -> Iterator[Any]:
     """An app whose database cannot be opened: its file lies in a folder that does not exist."""
     missing = tmp_path / "no" / "such" / "folder" / "overachiever.db"
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    application = create_app(
-        {
-            **config,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield make_app(schema=False, SQLALCHEMY_DATABASE_URI=f"sqlite:///{missing}")
     assert not missing.parent.exists()
 
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from overachiever import create_app
-from overachiever.config import TestConfig
-from overachiever.extensions import db
 from tests.conftest import PASSWORD, basic
+from tests.helpers import PROBLEM_JSON, assert_problem
 
-from .goal_support import API, PROBLEM_JSON, assert_problem, snapshot
+from .goal_support import API, snapshot
 
 GOALS = f"{API}/goals"
 
@@ -245,24 +241,9 @@ def test_unsupported_method_is_405_with_allow(client, alice, method, path, allow
 
 
 @pytest.fixture
-def small_app(tmp_path: Path) -> Iterator[Any]:
+def small_app(make_app: Any) -> Any:
     """An app like the shared one, but taking bodies of at most 300 bytes."""
-    application = create_app(
-        {
-            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'small.db'}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "MAX_CONTENT_LENGTH": 300,
-        }
-    )
-    application.instance_path = str(tmp_path)
-    with application.app_context():
-        db.create_all()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return make_app(MAX_CONTENT_LENGTH=300)
 
 
 def test_body_over_the_limit_is_413(small_app):

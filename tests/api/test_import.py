@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .goal_support import API, assert_problem, error_locs, flat_tree, snapshot
+from tests.helpers import assert_problem
+
+from .goal_support import API, error_locs, flat_tree, snapshot
 
 IMPORT = f"{API}/goals/import"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,25 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text, update
 
-from overachiever import create_app
-from overachiever.config import Config, TestConfig
+from overachiever.config import Config
 from overachiever.extensions import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from tests.conftest import PASSWORD, basic
+from tests.helpers import assert_problem
 
 PROBLEM = "application/problem+json"
 TOKEN_RE = re.compile(r"oa_[A-Za-z0-9_-]{43,}")
 LISTED_FIELDS = {"id", "name", "created_at", "last_used_at", "expires_at"}
-
-
-def _assert_problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == PROBLEM
-    body = resp.get_json()
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= body.keys()
-    return body  # type: ignore[no-any-return]
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -125,7 +115,7 @@ def test_create_token_bad_body_is_422(client, app, bob):
     before = _token_count(app)
     for body, field in BAD_BODIES:
         resp = client.post("/api/v2/tokens", headers=basic("bob", PASSWORD), json=body)
-        problem = _assert_problem(resp, 422)
+        problem = assert_problem(resp, 422)
         assert ["body", field] in [e["loc"][:2] for e in problem["errors"]], body
     assert _token_count(app) == before
 
@@ -136,7 +126,7 @@ def test_create_token_with_both_expiry_forms_is_422(client, bob):
         headers=basic("bob", PASSWORD),
         json={"expires_in_days": 1, "expires_at": "2999-01-01T00:00:00Z"},
     )
-    _assert_problem(resp, 422)
+    assert_problem(resp, 422)
 
 
 def test_create_token_with_non_json_body_is_415(client, bob):
@@ -146,7 +136,7 @@ def test_create_token_with_non_json_body_is_415(client, bob):
         data="name=laptop",
         content_type="application/x-www-form-urlencoded",
     )
-    _assert_problem(resp, 415)
+    assert_problem(resp, 415)
 
 
 def test_create_token_with_empty_json_body_uses_defaults(client, bob):
@@ -171,7 +161,7 @@ def test_wrong_password_and_unknown_user_look_the_same(client, bob):
     unknown = client.post("/api/v2/tokens", headers=basic("nobody", "wrong password"))
     unknown_email = client.post("/api/v2/tokens", headers=basic("no@example.com", PASSWORD))
     for resp in (wrong, unknown, unknown_email):
-        _assert_problem(resp, 401)
+        assert_problem(resp, 401)
         assert resp.headers["WWW-Authenticate"]
     assert wrong.get_data() == unknown.get_data() == unknown_email.get_data()
     assert wrong.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
@@ -192,7 +182,7 @@ def test_create_token_without_good_basic_credentials_is_401(client, bob):
     ):
         headers = {"Authorization": header} if header is not None else {}
         resp = client.post("/api/v2/tokens", headers=headers)
-        _assert_problem(resp, 401)
+        assert_problem(resp, 401)
         assert resp.headers["WWW-Authenticate"].startswith("Basic"), header
 
 
@@ -225,7 +215,7 @@ def test_missing_or_garbage_authorization_is_401(client, bob):
     for header in GARBAGE_AUTHORIZATION:
         headers = {"Authorization": header} if header is not None else {}
         resp = client.get("/api/v2/tokens", headers=headers)
-        body = _assert_problem(resp, 401)
+        body = assert_problem(resp, 401)
         assert resp.headers["WWW-Authenticate"].startswith("Bearer"), header
         assert "Bearer" in body["detail"]
 
@@ -235,20 +225,20 @@ def test_scheme_is_case_insensitive_and_token_exact(client, bob):
         client.get("/api/v2/tokens", headers={"Authorization": f"bearer {bob.token}"}).status_code
         == 200
     )
-    _assert_problem(client.get("/api/v2/tokens", headers=_bearer(bob.token.upper())), 401)
-    _assert_problem(client.get("/api/v2/tokens", headers=_bearer(bob.token[:-1])), 401)
+    assert_problem(client.get("/api/v2/tokens", headers=_bearer(bob.token.upper())), 401)
+    assert_problem(client.get("/api/v2/tokens", headers=_bearer(bob.token[:-1])), 401)
 
 
 def test_basic_credentials_on_a_bearer_endpoint_are_401(client, bob):
     resp = client.get("/api/v2/tokens", headers=basic("bob", PASSWORD))
-    _assert_problem(resp, 401)
+    assert_problem(resp, 401)
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     resp = client.get("/api/v2/users/self", headers={"Authorization": f"Basic {_b64(bob.token)}"})
-    _assert_problem(resp, 401)
+    assert_problem(resp, 401)
 
 
 def test_token_in_query_string_is_not_accepted(client, bob):
-    _assert_problem(client.get(f"/api/v2/tokens?access_token={bob.token}"), 401)
+    assert_problem(client.get(f"/api/v2/tokens?access_token={bob.token}"), 401)
 
 
 # --- listing and revoking --------------------------------------------------------------------
@@ -284,39 +274,37 @@ def test_revoke_token_takes_effect_at_once(client, bob):
     resp = client.delete(f"/api/v2/tokens/{other['id']}", headers=bob.headers)
     assert resp.status_code == 204
     assert resp.get_data() == b""
-    _assert_problem(client.get("/api/v2/tokens", headers=_bearer(other["token"])), 401)
-    _assert_problem(client.get("/api/v2/users/self", headers=_bearer(other["token"])), 401)
+    assert_problem(client.get("/api/v2/tokens", headers=_bearer(other["token"])), 401)
+    assert_problem(client.get("/api/v2/users/self", headers=_bearer(other["token"])), 401)
     # The token used to revoke still works, and the revoked one is no longer listed.
     items = client.get("/api/v2/tokens", headers=bob.headers).get_json()["items"]
     assert [t["name"] for t in items] == ["api"]
     # Revoking it again: it is gone.
-    _assert_problem(client.delete(f"/api/v2/tokens/{other['id']}", headers=bob.headers), 404)
+    assert_problem(client.delete(f"/api/v2/tokens/{other['id']}", headers=bob.headers), 404)
 
 
 def test_revoke_own_current_token_signs_out(client, bob):
     token_id = client.get("/api/v2/tokens", headers=bob.headers).get_json()["items"][0]["id"]
     assert client.delete(f"/api/v2/tokens/{token_id}", headers=bob.headers).status_code == 204
-    _assert_problem(client.get("/api/v2/tokens", headers=bob.headers), 401)
+    assert_problem(client.get("/api/v2/tokens", headers=bob.headers), 401)
 
 
 def test_another_users_token_id_is_404(client, alice, bob):
     alice_id = client.get("/api/v2/tokens", headers=alice.headers).get_json()["items"][0]["id"]
-    _assert_problem(client.delete(f"/api/v2/tokens/{alice_id}", headers=bob.headers), 404)
+    assert_problem(client.delete(f"/api/v2/tokens/{alice_id}", headers=bob.headers), 404)
     assert client.get("/api/v2/tokens", headers=alice.headers).status_code == 200
 
 
 def test_unknown_token_id_is_404(client, bob):
     for token_id in ("999999", "0", "9223372036854775808", "abc", "-1"):
-        _assert_problem(client.delete(f"/api/v2/tokens/{token_id}", headers=bob.headers), 404)
+        assert_problem(client.delete(f"/api/v2/tokens/{token_id}", headers=bob.headers), 404)
     assert client.get("/api/v2/tokens", headers=bob.headers).status_code == 200
 
 
 def test_revoke_needs_a_token(client, bob):
     token_id = client.get("/api/v2/tokens", headers=bob.headers).get_json()["items"][0]["id"]
-    _assert_problem(client.delete(f"/api/v2/tokens/{token_id}"), 401)
-    _assert_problem(
-        client.delete(f"/api/v2/tokens/{token_id}", headers=basic("bob", PASSWORD)), 401
-    )
+    assert_problem(client.delete(f"/api/v2/tokens/{token_id}"), 401)
+    assert_problem(client.delete(f"/api/v2/tokens/{token_id}", headers=basic("bob", PASSWORD)), 401)
     assert client.get("/api/v2/tokens", headers=bob.headers).status_code == 200
 
 
@@ -342,7 +330,7 @@ def test_expired_token_is_401(client, app, bob):
     assert client.get("/api/v2/tokens", headers=_bearer(short["token"])).status_code == 200
     _set_expiry(app, short["id"], datetime.now(UTC) - timedelta(seconds=1))
     resp = client.get("/api/v2/tokens", headers=_bearer(short["token"]))
-    _assert_problem(resp, 401)
+    assert_problem(resp, 401)
     assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     # Other tokens are unaffected, and the expired one is still listed with its expiry.
     items = client.get("/api/v2/tokens", headers=bob.headers).get_json()["items"]
@@ -388,25 +376,13 @@ def test_sqlite_file_does_not_contain_the_secret(client, app, bob, tmp_path):
 
 
 @pytest.fixture
-def limited_app(tmp_path: Path) -> Iterator[Any]:
+def limited_app(make_app: Any) -> Any:
     """An app that allows three sign-in attempts a minute per address and per account."""
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    application = create_app(
-        {
-            **config,
-            "LOGIN_LIMIT": "3/minute",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'limited.db'}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
+    application = make_app(LOGIN_LIMIT="3/minute")
     with application.app_context():
-        db.create_all()
         for name in ("victim", "other"):
             users_service.create_user(name, f"{name}@example.com", PASSWORD, via_cli=True)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return application
 
 
 def _attempt(client: Any, login: str, password: str, address: str) -> Any:
@@ -418,7 +394,7 @@ def _attempt(client: Any, login: str, password: str, address: str) -> Any:
 
 
 def _assert_429(resp: Any) -> None:
-    _assert_problem(resp, 429)
+    assert_problem(resp, 429)
     assert int(resp.headers["Retry-After"]) > 0
 
 

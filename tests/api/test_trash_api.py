@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .goal_support import API, assert_problem, flat_tree, snapshot, ts
+from tests.helpers import assert_problem
+
+from .goal_support import API, flat_tree, snapshot, ts
 
 GOALS = f"{API}/goals"
 TRASH = f"{API}/trash"

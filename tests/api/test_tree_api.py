@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
-import threading
 from typing import Any
 
 import pytest
@@ -12,8 +9,9 @@ import pytest
 from overachiever.extensions import db
 from overachiever.goals import service
 from overachiever.users.models import User
+from tests.helpers import assert_problem, parse_deep
 
-from .goal_support import API, assert_problem, flat_tree, ts
+from .goal_support import API, flat_tree, ts
 
 GOALS = f"{API}/goals"
 
@@ -223,32 +221,6 @@ def test_subtree_of_missing_or_trashed_goal_is_404(client, alice, forest):
 DEPTH = 10_000
 
 
-def _parse_deep(raw: bytes) -> Any:
-    """json.loads a deeply nested document in a thread with a big stack and recursion limit."""
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(DEPTH * 4 + 1000)
-        try:
-            result["value"] = json.loads(raw)
-        except BaseException as exc:  # reported in the caller's thread
-            result["error"] = exc
-        finally:
-            sys.setrecursionlimit(old)
-
-    old_size = threading.stack_size(512 * 1024 * 1024)
-    try:
-        thread = threading.Thread(target=work)
-        thread.start()
-        thread.join()
-    finally:
-        threading.stack_size(old_size)
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
-
-
 def _chain_ids(node: dict[str, Any]) -> list[int]:
     """Ids down a chain of single children, walked iteratively."""
     ids = []
@@ -278,7 +250,7 @@ def test_deep_chain_through_http(client, alice, chain):
     # The whole forest, nested: valid JSON, 10 000 levels deep, in chain order.
     resp = client.get(f"{GOALS}/tree", headers=alice.headers)
     assert resp.status_code == 200
-    forest = _parse_deep(resp.get_data())
+    forest = parse_deep(resp.get_data())
     assert len(forest["items"]) == 1
     assert _chain_ids(forest["items"][0]) == chain
 
@@ -291,7 +263,7 @@ def test_deep_chain_through_http(client, alice, chain):
 
     # One goal in the middle: its subtree, nested and flat, and its roll-ups.
     middle = chain[DEPTH // 2]
-    node = _parse_deep(client.get(f"{GOALS}/{middle}/tree", headers=alice.headers).get_data())
+    node = parse_deep(client.get(f"{GOALS}/{middle}/tree", headers=alice.headers).get_data())
     assert _chain_ids(node) == chain[DEPTH // 2 :]
     assert len(flat_tree(client, alice, f"/goals/{middle}/tree")) == DEPTH // 2
     got = client.get(f"{GOALS}/{top}", headers=alice.headers).get_json()

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from overachiever import create_app
-from overachiever.config import TestConfig
 from overachiever.extensions import db
 from overachiever.goals.models import Goal
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from overachiever.users.models import User
 from tests.conftest import PASSWORD, basic
+from tests.helpers import assert_problem
 
 PROBLEM = "application/problem+json"
 USER_FIELDS = {"id", "name", "email", "is_admin", "created_at"}
@@ -27,15 +24,6 @@ def _signup(client: Any, name: str, email: str | None = None, **extra: Any) -> A
     email = f"{name}@example.com" if email is None else email
     body = {"name": name, "email": email, "password": PASSWORD, **extra}
     return client.post("/api/v2/users", json=body)
-
-
-def _assert_problem(resp: Any, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.get_data(as_text=True)
-    assert resp.mimetype == PROBLEM
-    body = resp.get_json()
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= body.keys()
-    return body  # type: ignore[no-any-return]
 
 
 def _no_secrets(resp: Any) -> None:
@@ -85,28 +73,28 @@ def test_first_user_is_admin_and_second_is_not(client):
 
 def test_duplicate_name_is_409(client, alice):
     resp = _signup(client, "alice", "other@example.com")
-    _assert_problem(resp, 409)
+    assert_problem(resp, 409)
 
 
 def test_duplicate_name_after_trimming_is_409(client, alice):
     resp = _signup(client, " alice ", "other@example.com")
-    _assert_problem(resp, 409)
+    assert_problem(resp, 409)
 
 
 def test_name_in_another_unicode_form_is_the_same_name(client, signup):
     signup("Ren\u00e9e")  # precomposed é
     resp = _signup(client, "Rene\u0301e", "other@example.com")  # e + combining acute accent
-    _assert_problem(resp, 409)
+    assert_problem(resp, 409)
 
 
 def test_name_with_invisible_characters_is_422(client, alice):
     resp = _signup(client, "ali\u200bce", "other@example.com")  # zero-width space
-    _assert_problem(resp, 422)
+    assert_problem(resp, 422)
 
 
 def test_duplicate_email_is_409_whatever_its_case(client, alice):
     resp = _signup(client, "alice2", "ALICE@Example.com")
-    _assert_problem(resp, 409)
+    assert_problem(resp, 409)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +114,7 @@ def test_duplicate_email_is_409_whatever_its_case(client, alice):
 )
 def test_bad_names_are_422(client, name):
     resp = _signup(client, name, "someone@example.com")
-    body = _assert_problem(resp, 422)
+    body = assert_problem(resp, 422)
     assert ["body", "name"] in [e["loc"][:2] for e in body["errors"]]
     assert _count(client.application, User) == 0
 
@@ -139,20 +127,20 @@ def test_name_of_64_characters_and_spaces_is_accepted(client):
 
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@example.com", ""])
 def test_bad_email_is_422(client, email):
-    _assert_problem(_signup(client, "carol", email), 422)
+    assert_problem(_signup(client, "carol", email), 422)
 
 
 def test_short_password_is_422(client):
     resp = client.post(
         "/api/v2/users", json={"name": "carol", "email": "c@example.com", "password": "1234567"}
     )
-    body = _assert_problem(resp, 422)
+    body = assert_problem(resp, 422)
     assert ["body", "password"] in [e["loc"] for e in body["errors"]]
     assert _count(client.application, User) == 0
 
 
 def test_missing_fields_are_422(client):
-    body = _assert_problem(client.post("/api/v2/users", json={"name": "carol"}), 422)
+    body = assert_problem(client.post("/api/v2/users", json={"name": "carol"}), 422)
     locs = [e["loc"] for e in body["errors"]]
     assert ["body", "email"] in locs
     assert ["body", "password"] in locs
@@ -165,7 +153,7 @@ def test_missing_fields_are_422(client):
 )
 def test_mass_assignment_is_422(client, alice, extra):
     resp = _signup(client, "mallory", **extra)
-    body = _assert_problem(resp, 422)
+    body = assert_problem(resp, 422)
     field = next(iter(extra))
     assert ["body", field] in [e["loc"] for e in body["errors"]]
     assert _count(client.application, User, name="mallory") == 0
@@ -175,31 +163,19 @@ def test_non_json_signup_is_415(client):
     resp = client.post(
         "/api/v2/users", data="name=carol&password=12345678", content_type="text/plain"
     )
-    _assert_problem(resp, 415)
+    assert_problem(resp, 415)
 
 
 # --- closed sign-up --------------------------------------------------------------------------
 
 
 @pytest.fixture
-def closed_app(tmp_path: Path) -> Iterator[Any]:
+def closed_app(make_app: Any) -> Any:
     """An app whose sign-up is closed, with one admin made from the command line's path."""
-    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    application = create_app(
-        {
-            **config,
-            "SIGNUP": "closed",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'closed.db'}",
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
+    application = make_app(SIGNUP="closed")
     with application.app_context():
-        db.create_all()
         users_service.create_user("root", "root@example.com", PASSWORD, via_cli=True)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return application
 
 
 def _bearer(client: Any, login: str, password: str = PASSWORD) -> dict[str, str]:
@@ -210,9 +186,9 @@ def _bearer(client: Any, login: str, password: str = PASSWORD) -> dict[str, str]
 
 def test_closed_signup_refuses_anonymous(closed_app):
     client = closed_app.test_client()
-    body = _assert_problem(_signup(client, "stranger"), 403)
+    body = assert_problem(_signup(client, "stranger"), 403)
     assert "closed" in body["detail"]
-    _assert_problem(
+    assert_problem(
         client.post(
             "/api/v2/users",
             json={"name": "stranger", "email": "s@example.com", "password": PASSWORD},
@@ -240,7 +216,7 @@ def test_closed_signup_lets_an_admin_create_users(closed_app):
         json={"name": "friend", "email": "friend@example.com", "password": PASSWORD},
         headers=newbie,
     )
-    _assert_problem(resp, 403)
+    assert_problem(resp, 403)
     assert _count(closed_app, User) == 2
 
 
@@ -260,34 +236,34 @@ def test_get_self_and_own_id(client, bob):
 def test_user_endpoints_need_a_token(client, bob):
     for path in ("/api/v2/users/self", f"/api/v2/users/{bob.id}", "/api/v2/users"):
         resp = client.get(path)
-        _assert_problem(resp, 401)
+        assert_problem(resp, 401)
         assert resp.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_non_admin_cannot_see_another_user(client, alice, bob):
-    _assert_problem(client.get(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
+    assert_problem(client.get(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
     # Not even whether an id exists: a missing id looks the same.
     missing = client.get("/api/v2/users/999999", headers=bob.headers)
-    _assert_problem(missing, 404)
+    assert_problem(missing, 404)
 
 
 def test_admin_reads_anyone(client, alice, bob):
     resp = client.get(f"/api/v2/users/{bob.id}", headers=alice.headers)
     assert resp.status_code == 200
     assert resp.get_json()["name"] == "bob"
-    _assert_problem(client.get("/api/v2/users/999999", headers=alice.headers), 404)
+    assert_problem(client.get("/api/v2/users/999999", headers=alice.headers), 404)
 
 
 @pytest.mark.parametrize("ref", ["0", "9223372036854775808", "99999999999999999999", "me"])
 def test_impossible_user_ids_are_404(client, alice, ref):
-    _assert_problem(client.get(f"/api/v2/users/{ref}", headers=alice.headers), 404)
+    assert_problem(client.get(f"/api/v2/users/{ref}", headers=alice.headers), 404)
 
 
 # --- listing ---------------------------------------------------------------------------------
 
 
 def test_list_users_is_admin_only(client, alice, bob):
-    _assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
+    assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
     resp = client.get("/api/v2/users", headers=alice.headers)
     assert resp.status_code == 200
     page = resp.get_json()
@@ -346,7 +322,7 @@ def test_list_users_q_filters_name_and_email(client, signup, alice):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=501", "offset=-1", "limit=abc"])
 def test_list_users_bad_paging_is_422(client, alice, query):
-    body = _assert_problem(client.get(f"/api/v2/users?{query}", headers=alice.headers), 422)
+    body = assert_problem(client.get(f"/api/v2/users?{query}", headers=alice.headers), 422)
     assert body["errors"][0]["loc"][0] == "query"
 
 
@@ -381,10 +357,10 @@ def test_patch_with_own_name_and_email_is_fine(client, bob):
 
 
 def test_patch_to_a_taken_name_or_email_is_409(client, alice, bob):
-    _assert_problem(
+    assert_problem(
         client.patch("/api/v2/users/self", json={"name": "alice"}, headers=bob.headers), 409
     )
-    _assert_problem(
+    assert_problem(
         client.patch(
             "/api/v2/users/self", json={"email": "ALICE@example.com"}, headers=bob.headers
         ),
@@ -406,13 +382,13 @@ def test_patch_bad_fields_are_422(client, bob):
         {"x": 1},
     ):
         resp = client.patch("/api/v2/users/self", json=body, headers=bob.headers)
-        _assert_problem(resp, 422)
+        assert_problem(resp, 422)
     assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["name"] == "bob"
 
 
 def test_patch_another_user_as_non_admin_is_404(client, alice, bob):
     resp = client.patch(f"/api/v2/users/{alice.id}", json={"name": "x"}, headers=bob.headers)
-    _assert_problem(resp, 404)
+    assert_problem(resp, 404)
 
 
 def test_admin_patches_another_user(client, alice, bob):
@@ -430,7 +406,7 @@ def test_password_change_needs_current_password(client, bob, extra):
     resp = client.patch(
         "/api/v2/users/self", json={"password": "a new password", **extra}, headers=bob.headers
     )
-    _assert_problem(resp, 403)
+    assert_problem(resp, 403)
     assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 201
     assert client.post("/api/v2/tokens", headers=basic("bob", "a new password")).status_code == 401
 
@@ -454,7 +430,7 @@ def test_new_password_must_be_long_enough(client, bob):
         json={"password": "short", "current_password": PASSWORD},
         headers=bob.headers,
     )
-    _assert_problem(resp, 422)
+    assert_problem(resp, 422)
 
 
 def test_admin_sets_a_password_without_the_current_one(client, alice, bob):
@@ -466,11 +442,11 @@ def test_admin_sets_a_password_without_the_current_one(client, alice, bob):
 
 
 def test_only_an_admin_sets_is_admin(client, alice, bob):
-    _assert_problem(
+    assert_problem(
         client.patch("/api/v2/users/self", json={"is_admin": True}, headers=bob.headers), 403
     )
     assert client.get("/api/v2/users/self", headers=bob.headers).get_json()["is_admin"] is False
-    _assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
+    assert_problem(client.get("/api/v2/users", headers=bob.headers), 403)
 
     resp = client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
     assert resp.status_code == 200
@@ -481,14 +457,14 @@ def test_only_an_admin_sets_is_admin(client, alice, bob):
 
 def test_is_admin_must_be_a_boolean(client, alice, bob):
     resp = client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": "true"}, headers=alice.headers)
-    _assert_problem(resp, 422)
+    assert_problem(resp, 422)
 
 
 def test_last_admin_cannot_drop_admin_or_be_deleted(client, alice, bob):
-    _assert_problem(
+    assert_problem(
         client.patch("/api/v2/users/self", json={"is_admin": False}, headers=alice.headers), 409
     )
-    _assert_problem(client.delete("/api/v2/users/self", headers=alice.headers), 409)
+    assert_problem(client.delete("/api/v2/users/self", headers=alice.headers), 409)
     me = client.get("/api/v2/users/self", headers=alice.headers)
     assert me.get_json()["is_admin"] is True
 
@@ -497,23 +473,23 @@ def test_last_admin_cannot_drop_admin_or_be_deleted(client, alice, bob):
     resp = client.patch("/api/v2/users/self", json={"is_admin": False}, headers=alice.headers)
     assert resp.status_code == 200
     assert resp.get_json()["is_admin"] is False
-    _assert_problem(
+    assert_problem(
         client.patch("/api/v2/users/self", json={"is_admin": False}, headers=bob.headers), 409
     )
-    _assert_problem(client.delete("/api/v2/users/self", headers=bob.headers), 409)
+    assert_problem(client.delete("/api/v2/users/self", headers=bob.headers), 409)
 
 
 def test_an_admin_may_be_deleted_when_another_remains(client, alice, bob):
     client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
     assert client.delete("/api/v2/users/self", headers=alice.headers).status_code == 204
-    _assert_problem(client.get("/api/v2/users/self", headers=alice.headers), 401)
+    assert_problem(client.get("/api/v2/users/self", headers=alice.headers), 401)
     assert client.get("/api/v2/users", headers=bob.headers).get_json()["total"] == 1
 
 
 def test_put_requires_name_and_email(client, bob):
     for body in ({"name": "bob"}, {"email": "bob@example.com"}, {}):
         resp = client.put("/api/v2/users/self", json=body, headers=bob.headers)
-        _assert_problem(resp, 422)
+        assert_problem(resp, 422)
     resp = client.put(
         "/api/v2/users/self",
         json={"name": "Bob B", "email": "Bob.B@Example.com"},
@@ -530,19 +506,19 @@ def test_put_follows_the_same_rules_as_patch(client, alice, bob):
         json={"name": "bob", "email": "bob@example.com", "is_admin": True},
         headers=bob.headers,
     )
-    _assert_problem(resp, 403)
+    assert_problem(resp, 403)
     resp = client.put(
         "/api/v2/users/self",
         json={"name": "bob", "email": "bob@example.com", "password": "new password!"},
         headers=bob.headers,
     )
-    _assert_problem(resp, 403)
+    assert_problem(resp, 403)
     resp = client.put(
         "/api/v2/users/self",
         json={"name": "bob", "email": "bob@example.com", "created_at": "2020-01-01T00:00:00Z"},
         headers=bob.headers,
     )
-    _assert_problem(resp, 422)
+    assert_problem(resp, 422)
 
 
 # --- deleting --------------------------------------------------------------------------------
@@ -563,9 +539,9 @@ def test_delete_user_removes_goals_and_tokens(client, app, alice, bob, make_goal
     # Both of bob's tokens stop working at once.
     for token in (bob.token, second):
         resp = client.get("/api/v2/users/self", headers={"Authorization": f"Bearer {token}"})
-        _assert_problem(resp, 401)
+        assert_problem(resp, 401)
     assert client.post("/api/v2/tokens", headers=basic("bob", PASSWORD)).status_code == 401
-    _assert_problem(client.get(f"/api/v2/users/{bob.id}", headers=alice.headers), 404)
+    assert_problem(client.get(f"/api/v2/users/{bob.id}", headers=alice.headers), 404)
     assert _count(app, Goal, owner_id=bob.id) == 0
     assert _count(app, Token, user_id=bob.id) == 0
     assert _count(app, User, id=bob.id) == 0
@@ -579,10 +555,10 @@ def test_delete_user_removes_goals_and_tokens(client, app, alice, bob, make_goal
 def test_user_deletes_themselves(client, app, alice, bob, make_goal):
     make_goal(bob, "mine")
     assert client.delete("/api/v2/users/self", headers=bob.headers).status_code == 204
-    _assert_problem(client.get("/api/v2/users/self", headers=bob.headers), 401)
+    assert_problem(client.get("/api/v2/users/self", headers=bob.headers), 401)
     assert _count(app, Goal, owner_id=bob.id) == 0
 
 
 def test_non_admin_cannot_delete_another_user(client, app, alice, bob):
-    _assert_problem(client.delete(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
+    assert_problem(client.delete(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
     assert _count(app, User, id=alice.id) == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +11,7 @@ import orjson
 import pytest
 
 from overachiever.goals.tree import Forest, Row, Stats, flat_json, nested_json
+from tests.helpers import parse_deep
 
 DONE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DUE = datetime(2024, 6, 1, 8, 30, tzinfo=UTC)
@@ -435,32 +434,6 @@ def nesting_depth(data: bytes) -> int:
     assert depth == 0
     assert not in_string
     return deepest
-
-
-def parse_deep(data: bytes) -> Any:
-    """json.loads with room for deep nesting: a thread with a big stack and a high limit."""
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(200_000)
-        try:
-            result["value"] = json.loads(data)
-        except BaseException as exc:  # reported to the calling thread
-            result["error"] = exc
-        finally:
-            sys.setrecursionlimit(old)
-
-    old_size = threading.stack_size(512 * 1024 * 1024)
-    try:
-        thread = threading.Thread(target=work)
-        thread.start()
-        thread.join()
-    finally:
-        threading.stack_size(old_size)
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 def test_chain_stats_without_recursion() -> None:
