@@ -9,7 +9,6 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Request, Response, request, send_from_directory
-from sqlalchemy import text
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -141,9 +140,3 @@ def _register_hooks(app: APIFlask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
-
-
-def check_database() -> None:
-    """Run a trivial query; raises when the database is unreachable."""
-    db.session.execute(text("SELECT 1"))
-    db.session.rollback()

@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from apiflask import APIBlueprint
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import problem
+from .extensions import db
 from .validation import Out
 
 bp = APIBlueprint("health", __name__, tag="Health")
@@ -34,10 +36,9 @@ def healthz() -> dict[str, str]:
 @bp.doc(summary="Readiness: the database answers", responses={503: "Database unreachable"})
 def readyz() -> Any:
     """Ok when the database answers a query, 503 otherwise."""
-    from .app import check_database
-
     try:
-        check_database()
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
     except SQLAlchemyError as exc:
         log.warning("readiness check failed: %s", exc)
         return problem(503, "Service unavailable", "the database is unreachable")

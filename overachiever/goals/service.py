@@ -76,8 +76,11 @@ def _row_columns() -> tuple[Any, ...]:
     return (Goal.id, Goal.parent_id, Goal.name, Goal.end, Goal.due)
 
 
-def _subtree_rows(root_ids: Sequence[int]) -> list[tuple[int, Row]]:
-    """(root id, row) for every live goal under each root, the roots included: one query."""
+def _subtree_rows(root_ids: Sequence[int], *, ordered: bool = True) -> list[tuple[int, Row]]:
+    """(root id, row) for every live goal under each root, the roots included: one query.
+
+    Rows come in sibling order when `ordered`; roll-ups need no order, and skip the sort.
+    """
     base = select(Goal.id.label("root"), *_row_columns(), Goal.position).where(
         Goal.id.in_(root_ids)
     )
@@ -90,7 +93,9 @@ def _subtree_rows(root_ids: Sequence[int]) -> list[tuple[int, Row]]:
         .join(sub, child.parent_id == sub.c.id)
         .where(child.deleted_at.is_(None))
     )
-    stmt = select(sub).order_by(sub.c.root, sub.c.position, sub.c.id)
+    stmt = select(sub)
+    if ordered:
+        stmt = stmt.order_by(sub.c.root, sub.c.position, sub.c.id)
     return [(r[0], Row(r[1], r[2], r[3], r[4], r[5])) for r in db.session.execute(stmt)]
 
 
@@ -99,7 +104,7 @@ def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
     if not root_ids:
         return {}
     grouped: dict[int, list[Row]] = {}
-    for root, row in _subtree_rows(root_ids):
+    for root, row in _subtree_rows(root_ids, ordered=False):
         grouped.setdefault(root, []).append(row)
     result: dict[int, Stats] = {}
     for root, rows in grouped.items():
