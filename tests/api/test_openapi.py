@@ -288,6 +288,7 @@ def test_every_docs_asset_is_served(client):
             assert "javascript" in resp.mimetype
         elif url.endswith(".css"):
             assert resp.mimetype == "text/css"
+        resp.close()  # send_from_directory streams the file; release it
 
 
 @pytest.mark.parametrize(
