@@ -79,6 +79,16 @@ class Invalid(DomainError):
     def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail, errors=errors or [])
 
+    @classmethod
+    def from_errors(cls, errors: list[dict[str, Any]]) -> Invalid:
+        """An Invalid whose detail sums up the first few errors."""
+        return cls(summarise(errors), errors)
+
+
+def summarise(errors: list[dict[str, Any]], most: int = 5) -> str:
+    """'body.name: msg; ...' for the first `most` {loc, msg} errors."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:most])
+
 
 def problem(
     status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any
@@ -118,7 +128,7 @@ def _http_error_response(error: HTTPError) -> Response:
     headers = dict(error.headers or {})
     if status == 422:
         errors = _validation_errors(error.detail)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        detail = summarise(errors)
         resp = problem(
             status,
             "Validation failed",

@@ -110,16 +110,13 @@ def parse_optional_body(model: type[BodyT]) -> BodyT:
 
     from .errors import Invalid
 
-    raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not request.get_data(cache=True).strip():
         return model()
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate(request.get_json())
     except ValidationError as exc:
         errors = [{"loc": ["body", *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
-        raise Invalid(
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors), errors
-        ) from exc
+        raise Invalid.from_errors(errors) from exc
 
 
 class Out(BaseModel):

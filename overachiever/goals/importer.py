@@ -62,6 +62,5 @@ def parse_import() -> list[ImportedNode]:
         for i, child in reversed(list(enumerate(children))):
             stack.append((child, [*loc, "children", i], index, i))
     if errors:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        raise Invalid(detail, errors)
+        raise Invalid.from_errors(errors)
     return nodes

@@ -114,12 +114,17 @@ def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
     return result
 
 
-def _live_goal(owner: User, goal_id: int) -> Goal:
-    goal = db.session.execute(
-        select(Goal).where(Goal.id == goal_id, Goal.owner_id == owner.id, LIVE)
+def _find_live(owner_id: int, goal_id: int) -> Goal | None:
+    return db.session.execute(
+        select(Goal).where(Goal.id == goal_id, Goal.owner_id == owner_id, LIVE)
     ).scalar_one_or_none()
+
+
+def _live_goal(owner_id: int, goal_id: int, what: str = "goal") -> Goal:
+    """One of the owner's live goals; anything else (someone else's too) is NotFound."""
+    goal = _find_live(owner_id, goal_id)
     if goal is None:
-        raise NotFound(f"goal {goal_id} not found")
+        raise NotFound(f"{what} {goal_id} not found")
     return goal
 
 
@@ -129,7 +134,7 @@ def _view(goal: Goal) -> GoalView:
 
 def get_goal(owner: User, goal_id: int) -> GoalView:
     """One of the owner's live goals, with roll-ups."""
-    return _view(_live_goal(owner, goal_id))
+    return _view(_live_goal(owner.id, goal_id))
 
 
 _SORT_COLUMNS = {
@@ -162,7 +167,7 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
     if f.parent == "root":
         stmt = stmt.where(Goal.parent_id.is_(None))
     elif f.parent is not None:
-        parent = _live_goal(owner, int(f.parent))
+        parent = _live_goal(owner.id, int(f.parent))
         stmt = stmt.where(Goal.parent_id == parent.id)
     if f.status == "open":
         stmt = stmt.where(Goal.end.is_(None))
@@ -206,7 +211,7 @@ def forest(owner: User) -> Forest:
 
 def subtree(owner: User, goal_id: int) -> Forest:
     """The live subtree rooted at one of the owner's goals: two queries."""
-    root = _live_goal(owner, goal_id)
+    root = _live_goal(owner.id, goal_id)
     return Forest((row for _, row in _subtree_rows([root.id])), roots=[root.id])
 
 
@@ -235,12 +240,7 @@ def _check_times(start: datetime, end: datetime | None) -> None:
 def _check_name_free(
     owner_id: int, parent_id: int | None, name: str, exclude: int | None = None
 ) -> None:
-    stmt = select(Goal.id).where(
-        Goal.owner_id == owner_id,
-        LIVE,
-        Goal.name == name,
-        Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
-    )
+    stmt = select(Goal.id).where(_siblings(owner_id, parent_id), Goal.name == name)
     if exclude is not None:
         stmt = stmt.where(Goal.id != exclude)
     if db.session.execute(stmt.limit(1)).first() is not None:
@@ -299,15 +299,6 @@ def _check_no_cycle(goal_id: int, new_parent_id: int) -> None:
         )
 
 
-def _live_parent(owner_id: int, parent_id: int) -> Goal:
-    parent = db.session.execute(
-        select(Goal).where(Goal.id == parent_id, Goal.owner_id == owner_id, LIVE)
-    ).scalar_one_or_none()
-    if parent is None:
-        raise NotFound(f"parent goal {parent_id} not found")
-    return parent
-
-
 def _flush_names() -> None:
     """Flush, turning a unique-name violation that slipped past the check into a 409."""
     try:
@@ -324,7 +315,7 @@ def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
     with write_transaction(owner.id) as session:
         parent_id = data.get("parent_id")
         if parent_id is not None:
-            _live_parent(owner.id, parent_id)
+            _live_goal(owner.id, parent_id, "parent goal")
         _check_name_free(owner.id, parent_id, data["name"])
         position = data.get("position")
         if position is None:
@@ -369,7 +360,7 @@ def update_goal(
             )
     now = utcnow()
     with write_transaction(owner.id):
-        goal = _live_goal(owner, goal_id)
+        goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
         start = changes.get("start", goal.start)
         end = changes.get("end", goal.end)
@@ -378,7 +369,7 @@ def update_goal(
         new_parent = changes.get("parent_id", goal.parent_id)
         moved = new_parent != goal.parent_id
         if moved and new_parent is not None:
-            _live_parent(owner.id, new_parent)
+            _live_goal(owner.id, new_parent, "parent goal")
             _check_no_cycle(goal.id, new_parent)
         new_name = changes.get("name", goal.name)
         if moved or new_name != goal.name:
@@ -412,7 +403,7 @@ def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
     now = utcnow()
     with write_transaction(owner.id) as session:
         _purge_expired(owner.id, now)
-        goal = _live_goal(owner, goal_id)
+        goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
         sub = select(Goal.id).where(Goal.id == goal.id).cte("sub", recursive=True)
         child = aliased(Goal)
@@ -451,7 +442,7 @@ def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | No
             node.fields["start"] = now
     with write_transaction(owner.id) as session:
         if parent_id is not None:
-            _live_parent(owner.id, parent_id)
+            _live_goal(owner.id, parent_id, "parent goal")
         tops = [n for n in nodes if n.parent is None]
         existing = set(
             session.execute(select(Goal.name).where(_siblings(owner.id, parent_id))).scalars()
@@ -594,12 +585,8 @@ def restore(owner: User, goal_id: int) -> GoalView:
         _purge_expired(owner.id, now)
         root = _trash_root(owner, goal_id)
         parent_id = root.parent_id
-        if parent_id is not None:
-            live_parent = session.execute(
-                select(Goal.id).where(Goal.id == parent_id, Goal.owner_id == owner.id, LIVE)
-            ).first()
-            if live_parent is None:
-                parent_id = None
+        if parent_id is not None and _find_live(owner.id, parent_id) is None:
+            parent_id = None
         _check_name_free(owner.id, parent_id, root.name, exclude=root.id)
         session.execute(
             update(Goal)

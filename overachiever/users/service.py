@@ -21,18 +21,12 @@ def _normalise_email(email: str) -> str:
 
 
 def _check_name(name: str) -> None:
-    # "@" is reserved for e-mail addresses, so a login name can never be taken for one.
-    if "@" in name:
-        raise Invalid(
-            "a user name must not contain '@'",
-            [{"loc": ["body", "name"], "msg": "must not contain '@'"}],
-        )
-    # HTTP Basic splits "login:password" at the first colon, so such a name could never sign in.
-    if ":" in name:
-        raise Invalid(
-            "a user name must not contain ':'",
-            [{"loc": ["body", "name"], "msg": "must not contain ':'"}],
-        )
+    # "@" is reserved for e-mail addresses, so a login name can never be taken for one; HTTP
+    # Basic splits "login:password" at the first colon, so a name with one could never sign in.
+    for reserved in "@:":
+        if reserved in name:
+            msg = f"must not contain {reserved!r}"
+            raise Invalid(f"a user name {msg}", [{"loc": ["body", "name"], "msg": msg}])
 
 
 def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None = None) -> None:

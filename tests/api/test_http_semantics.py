@@ -285,16 +285,15 @@ def test_default_limit_is_one_mebibyte(client, alice):
 
 # ----------------------------------------------------------------------------- 415 and 400
 
+BODY_ENDPOINTS = [
+    ("POST", "/goals"),
+    ("PATCH", "/goals/{id}"),
+    ("PUT", "/goals/{id}"),
+    ("POST", "/goals/import"),
+]
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("POST", "/goals"),
-        ("PATCH", "/goals/{id}"),
-        ("PUT", "/goals/{id}"),
-        ("POST", "/goals/import"),
-    ],
-)
+
+@pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS)
 def test_non_json_body_is_415(client, alice, make_goal, method, path):
     goal = make_goal(alice, "g")
     before = snapshot(client.application, alice.id)
@@ -313,15 +312,7 @@ def test_non_json_body_is_415(client, alice, make_goal, method, path):
     assert snapshot(client.application, alice.id) == before
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("POST", "/goals"),
-        ("PATCH", "/goals/{id}"),
-        ("PUT", "/goals/{id}"),
-        ("POST", "/goals/import"),
-    ],
-)
+@pytest.mark.parametrize(("method", "path"), BODY_ENDPOINTS)
 def test_malformed_json_is_400(client, alice, make_goal, method, path):
     goal = make_goal(alice, "g")
     before = snapshot(client.application, alice.id)
