@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,6 @@ from click.testing import CliRunner, Result
 from overachiever import create_app
 from overachiever.cli import main
 from overachiever.extensions import db
-
-
-def overachiever_command() -> list[str]:
-    """How to start the installed console script (next to this Python, else via -m)."""
-    script = Path(sys.executable).with_name("overachiever")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "overachiever.cli"]
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from overachiever.goals.models import Goal
 from overachiever.migrations import head_revision
 from overachiever.users import service as user_service
 from overachiever.users.models import User
-from tests.cli.conftest import last_line, overachiever_command
+from tests.cli.conftest import last_line
+from tests.liveserver import overachiever_command
 
 
 def _sqlite_path(url: str) -> str:

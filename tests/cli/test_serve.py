@@ -5,151 +5,26 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from overachiever.migrations import head_revision
-from tests.cli.conftest import overachiever_command
-
-HOST = "127.0.0.1"
-START_TIMEOUT = 30.0
-
-
-@dataclass
-class Server:
-    """A running `overachiever serve` and where its output goes."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    db_path: Path
-    home: Path
-    stdout: Path
-    stderr: Path
-
-    def logs(self) -> str:
-        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        conn: http.client.HTTPConnection | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        own = conn is None
-        conn = conn or http.client.HTTPConnection(HOST, self.port, timeout=30)
-        try:
-            data = None if body is None else json.dumps(body).encode()
-            hdrs = dict(headers or {})
-            if data is not None:
-                hdrs["Content-Type"] = "application/json"
-            conn.request(method, path, body=data, headers=hdrs)
-            resp = conn.getresponse()
-            payload = resp.read()
-            if resp.getheader("Connection", "").lower() == "close":
-                conn.close()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, payload
-        finally:
-            if own:
-                conn.close()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server we started (gunicorn's master, then its group if it lingers)."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGINT)  # gunicorn: quick shutdown
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def _start(tmp: Path, args: list[str], extra_env: dict[str, str] | None = None) -> Server:
-    """Start the console script's `serve` on a fresh SQLite file; returns once /healthz answers."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    db_path = tmp / "served.db"
-    home = tmp / "home"
-    home.mkdir(exist_ok=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PORT", "XDG_RUNTIME_DIR", "OVERACHIEVER_SIGNUP", "FLASK_RUN_FROM_CLI")
-    }
-    env.update(
-        {
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "OVERACHIEVER_INSTANCE_PATH": str(tmp / "instance"),
-            "HOME": str(home),
-            "LOG_LEVEL": "INFO",
-            **(extra_env or {}),
-        }
-    )
-    port = int(extra_env["PORT"]) if extra_env and "PORT" in extra_env else None
-    if "--port" in args:
-        port = int(args[args.index("--port") + 1])
-    assert port is not None
-    out, err = tmp / "stdout.log", tmp / "stderr.log"
-    with out.open("wb") as out_f, err.open("wb") as err_f:
-        proc = subprocess.Popen(
-            [*overachiever_command(), "serve", "--host", HOST, *args],
-            stdout=out_f,
-            stderr=err_f,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=tmp,
-            start_new_session=True,  # its own process group: gunicorn's workers go with it
-        )
-    server = Server(proc, port, db_path, home, out, err)
-    deadline = time.monotonic() + START_TIMEOUT
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"serve exited with {proc.returncode} before answering:\n{server.logs()}"
-                )
-            try:
-                status, _, _ = server.request("GET", "/healthz")
-                if status == 200:
-                    return server
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"serve did not answer /healthz in {START_TIMEOUT}s:\n{server.logs()}")
-            time.sleep(0.1)
-    except BaseException:
-        _stop(proc)
-        raise
+from tests.liveserver import HOST, Server, free_port, start_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server with three workers for this module's tests."""
     tmp = tmp_path_factory.mktemp("serve")
-    srv = _start(tmp, ["--port", str(_free_port()), "--workers", "3"])
+    srv = start_server(tmp, f"sqlite:///{tmp / 'served.db'}", args=["--workers", "3"])
     try:
         yield srv
     finally:
-        _stop(srv.proc)
+        srv.stop()
 
 
 def _json(payload: bytes) -> Any:
@@ -261,11 +136,16 @@ def test_concurrent_writes_all_succeed(server):
 
 
 def test_port_defaults_to_the_port_variable(tmp_path):
-    port = _free_port()
-    srv = _start(tmp_path, ["--workers", "1"], {"PORT": str(port)})
+    port = free_port()
+    srv = start_server(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'served.db'}",
+        args=["--workers", "1"],
+        env={"PORT": str(port)},
+    )
     try:
         status, _, body = srv.request("GET", "/readyz")
         assert (status, _json(body)) == (200, {"status": "ok"})
         assert f"Listening at: http://127.0.0.1:{port}" in srv.logs()
     finally:
-        _stop(srv.proc)
+        srv.stop()
