@@ -28,13 +28,33 @@ def _rate_limit_env(name: str, raw: str) -> str:
     return raw
 
 
+# Engine options of every process: a connection the database dropped (restart, failover, idle
+# timeout) is replaced before a request gets it, and none is older than the idle timeouts of
+# common firewalls and poolers.
+POOL_HEALTH: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def pool_options(threads: int) -> dict[str, Any]:
+    """Engine options of a server process that handles `threads` requests at once.
+
+    A request holds one connection, so `threads` connections never keep one waiting; the
+    overflow is headroom, closed again when idle. A deployment opens at most
+    instances x workers x (pool_size + max_overflow) connections (deploy/README.md).
+    """
+    return {
+        **POOL_HEALTH,
+        "pool_size": max(_int_env("OVERACHIEVER_DB_POOL_SIZE", threads), 1),
+        "max_overflow": max(_int_env("OVERACHIEVER_DB_MAX_OVERFLOW", 2), 0),
+    }
+
+
 class Config:
     """Production defaults; every setting can be overridden from the environment."""
 
     # A None database URL means "an SQLite file in the instance folder" (filled in by create_app).
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = POOL_HEALTH
 
     MAX_CONTENT_LENGTH = 1024 * 1024
     SIGNUP = "open"
@@ -42,6 +62,9 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "overachiever"
+    # While Redis is unreachable, each process counts in its own memory instead of failing
+    # every sign-in with a 500; the shared counters are used again once Redis answers.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOG_LEVEL = "INFO"
 
     # How long a trashed subtree is kept before it is purged for good.
@@ -70,6 +93,9 @@ class Config:
             env["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(url)
         if redis := os.environ.get("REDIS_URL"):
             env["RATELIMIT_STORAGE_URI"] = redis
+        if prefix := os.environ.get("OVERACHIEVER_RATELIMIT_PREFIX"):
+            # Separates deployments (or test runs) that share one Redis.
+            env["RATELIMIT_KEY_PREFIX"] = prefix
         if signup := os.environ.get("OVERACHIEVER_SIGNUP"):
             if signup not in ("open", "closed"):
                 raise RuntimeError("OVERACHIEVER_SIGNUP must be 'open' or 'closed'")

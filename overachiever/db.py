@@ -79,6 +79,20 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+def _lock_owner(session: Session, owner_id: int, row_lock: bool) -> None:
+    """Lock the owner's row (PostgreSQL; SQLite's write lock is already held); 404 if gone.
+
+    The request authenticated a moment ago, but the account may have been deleted since: its
+    writes must then fail as not found, not on the foreign key of a goal.
+    """
+    from .errors import NotFound
+    from .users.models import User
+
+    stmt = select(User.id).where(User.id == owner_id)
+    if session.execute(stmt.with_for_update() if row_lock else stmt).first() is None:
+        raise NotFound(f"user {owner_id} not found")
+
+
 @contextmanager
 def write_transaction(
     owner_id: int | None = None, *, serialise_all: bool = False
@@ -99,13 +113,11 @@ def write_transaction(
         if dialect == "postgresql":
             if serialise_all:
                 session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
-            if owner_id is not None:
-                from .users.models import User
-
-                session.execute(select(User.id).where(User.id == owner_id).with_for_update())
         elif dialect == "sqlite":
             # BEGIN IMMEDIATE already holds SQLite's single write lock; start the transaction now.
             session.connection()
+        if owner_id is not None:
+            _lock_owner(session, owner_id, dialect == "postgresql")
         yield session
         session.commit()
     except BaseException:

@@ -33,8 +33,10 @@ class Server(BaseApplication):
     def load(self) -> Any:
         """Build the app in each worker, so no database connection crosses a fork."""
         from . import create_app
+        from .config import pool_options
 
-        return create_app()
+        # Each worker has its own engine, its pool sized for the worker's threads.
+        return create_app({"SQLALCHEMY_ENGINE_OPTIONS": pool_options(self.options["threads"])})
 
 
 def serve(host: str, port: int, workers: int, threads: int = 1) -> None:

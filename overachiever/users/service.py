@@ -166,7 +166,9 @@ def delete_user(actor: User, ref: int | str) -> None:
     from ..goals.models import Goal
     from ..tokens.models import Token
 
-    with write_transaction(serialise_all=True) as session:
+    # The owner's lock too: a goal write of this user in flight finishes first (or finds the
+    # account gone), instead of deadlocking on the goals this deletes.
+    with write_transaction(target.id, serialise_all=True) as session:
         if target.is_admin and _admin_count() <= 1:
             raise Conflict("the last administrator cannot be deleted")
         # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.

@@ -1,0 +1,26 @@
+"""A write for an owner whose account was deleted while the request was on its way.
+
+The request authenticated a moment earlier; by the time it holds the owner's lock, the
+account and its goals are gone. It must get a 404, not a name conflict or a 500 from the
+foreign key.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from overachiever.errors import NotFound
+from overachiever.goals import service
+from overachiever.users.service import delete_user
+from tests.services.conftest import to_nodes
+
+
+def test_create_for_a_deleted_owner_is_not_found(owner, other, make):
+    parent = make(other, "parent")
+    delete_user(owner, other.id)  # `other` stays what the request authenticated
+    with pytest.raises(NotFound, match=f"user {other.id}"):
+        service.create_goal(other, {"name": "late"})
+    with pytest.raises(NotFound, match=f"user {other.id}"):
+        service.import_trees(other, to_nodes([{"name": "late", "children": []}]), None)
+    with pytest.raises(NotFound):
+        service.update_goal(other, parent, {"description": "late"})
