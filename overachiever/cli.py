@@ -252,6 +252,33 @@ def openapi(output: Path | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of stdout.",
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Default of the collection's baseUrl variable.",
+)
+@with_appcontext
+def postman(output: Path | None, base_url: str) -> None:
+    """Print a Postman collection (v2.1) of every v2, v1.0 and user directory call."""
+    from .postman import build_collection, dumps
+
+    text = dumps(build_collection(current_app.spec, base_url))  # type: ignore[attr-defined]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
 @main.command("purge-trash")
 @with_appcontext
 def purge_trash() -> None:

@@ -1,0 +1,282 @@
+"""Rules of the legacy layers, built on the v2 services: goals and users found by name, and
+the user directory's bulk creation.
+
+The article addresses goals by name; names are unique among the live siblings of one owner,
+so a name can still occur in several branches. Such a name is ambiguous (409) and the client
+is sent to v2, which addresses goals by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from ..db import MAX_ID, utcnow, write_transaction
+from ..errors import Conflict, DomainError, Forbidden, Invalid, NameConflict, NotFound
+from ..extensions import db
+from ..goals import service as goals
+from ..goals.models import Goal
+from ..users import service as users
+from ..users.models import User
+
+LIVE = Goal.deleted_at.is_(None)
+
+
+class BadInput(Invalid):
+    """A legacy request lacks a field or has a bad value: 400, as the article's parser said."""
+
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+# ---------------------------------------------------------------------------- v1.0
+
+
+def user_named(actor: User, name: str | None) -> User:
+    """The user a v1.0 request acts for: the caller by default; others only for an admin."""
+    if name is None or name == actor.name:
+        return actor
+    if not actor.is_admin:
+        # Said for every other name, existing or not, so user names do not leak.
+        raise Forbidden(f"you may only act as yourself ({actor.name!r}), not as {name!r}")
+    return users.find_by_name(name)
+
+
+def goal_named(owner: User, name: str) -> Goal:
+    """The owner's one live goal with this name, wherever it is in the forest."""
+    found = (
+        db.session.execute(
+            select(Goal)
+            .where(Goal.owner_id == owner.id, Goal.name == name, LIVE)
+            .order_by(Goal.id)
+            .limit(10)
+        )
+        .scalars()
+        .all()
+    )
+    if not found:
+        raise NotFound(f"{owner.name!r} has no goal named {name!r}")
+    if len(found) > 1:
+        ids = [g.id for g in found]
+        raise Conflict(
+            f"{owner.name!r} has several goals named {name!r} (ids {', '.join(map(str, ids))}); "
+            "address them by id with /api/v2/goals/{id}",
+            ids=ids,
+        )
+    return found[0]
+
+
+def add_goal(
+    actor: User, user_name: str | None, name: str, parent_name: str | None, description: str | None
+) -> goals.GoalView:
+    """Create a goal for a user named in the request, under a parent named in it."""
+    owner = user_named(actor, user_name)
+    data: dict[str, Any] = {"name": name, "description": description or ""}
+    if parent_name:
+        data["parent_id"] = goal_named(owner, parent_name).id
+    return goals.create_goal(owner, data)
+
+
+def complete_goal(actor: User, user_name: str | None, name: str) -> goals.GoalView:
+    """Set the end of a goal named in the request to now, as the article's PUT does."""
+    owner = user_named(actor, user_name)
+    return goals.update_goal(owner, goal_named(owner, name).id, {"end": utcnow()})
+
+
+def visible_users(actor: User) -> Sequence[User]:
+    """Every user for an administrator, else only the caller."""
+    if not actor.is_admin:
+        return [actor]
+    return db.session.execute(select(User).order_by(User.id)).scalars().all()
+
+
+def create_account(actor: User, name: str, email: str, password: str) -> User:
+    """An administrator creates an account (v1.0's POST /users)."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators may create users here")
+    return users.create_user(name, email, password, actor=actor)
+
+
+@dataclass(slots=True)
+class _Node:
+    id: int
+    name: str
+    parent_id: int | None
+
+
+def goal_trees(actor: User) -> Iterator[bytes]:
+    """{user name: {goal name: {child name: {...}}}} for the users the actor may see.
+
+    Two queries (users, then their live goals); the JSON is written with an explicit stack, so
+    a tree of any depth is valid JSON. The rows are read before the first byte is yielded.
+    """
+    people = [(u.id, u.name) for u in visible_users(actor)]
+    stmt = select(Goal.owner_id, Goal.id, Goal.parent_id, Goal.name).where(LIVE)
+    if not actor.is_admin:
+        stmt = stmt.where(Goal.owner_id == actor.id)
+    per_owner: dict[int, list[_Node]] = {}
+    for owner_id, goal_id, parent_id, name in db.session.execute(
+        stmt.order_by(Goal.position, Goal.id)
+    ):
+        per_owner.setdefault(owner_id, []).append(_Node(goal_id, name, parent_id))
+    return _buffered(_users_json(people, per_owner))
+
+
+def _buffered(parts: Iterator[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Many small pieces of JSON as chunks of about `size` bytes, for streaming."""
+    buffer = bytearray()
+    for part in parts:
+        buffer += part
+        if len(buffer) >= size:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def _users_json(
+    people: list[tuple[int, str]], per_owner: dict[int, list[_Node]]
+) -> Iterator[bytes]:
+    yield b"{"
+    for index, (user_id, user_name) in enumerate(people):
+        yield (b"," if index else b"") + orjson.dumps(user_name) + b":"
+        yield from _name_tree(per_owner.get(user_id, []))
+    yield b"}"
+
+
+def _name_tree(nodes: list[_Node]) -> Iterator[bytes]:
+    """One owner's forest as nested objects keyed by goal name, iteratively."""
+    ids = {n.id for n in nodes}
+    children: dict[int | None, list[_Node]] = {}
+    for node in nodes:
+        # A parent outside the live rows cannot happen today; such a goal would be a root.
+        parent = node.parent_id if node.parent_id in ids else None
+        children.setdefault(parent, []).append(node)
+    # Entries: a goal to open (with whether it is first among its siblings), or None to close.
+    stack: list[tuple[_Node, bool] | None] = [None]
+    roots = children.get(None, [])
+    stack.extend((roots[i], i == 0) for i in reversed(range(len(roots))))
+    yield b"{"
+    while stack:
+        entry = stack.pop()
+        if entry is None:
+            yield b"}"
+            continue
+        node, first = entry
+        yield (b"" if first else b",") + orjson.dumps(node.name) + b":{"
+        stack.append(None)
+        kids = children.get(node.id, [])
+        stack.extend((kids[i], i == 0) for i in reversed(range(len(kids))))
+
+
+# ---------------------------------------------------------------------------- directory
+
+
+@dataclass(slots=True)
+class Entry:
+    """One validated directory item: an optional id, a name and an e-mail address."""
+
+    name: str
+    mail: str
+    id: int | None = None
+
+
+def require_admin(actor: User) -> None:
+    """The user directory is for administrators only."""
+    if not actor.is_admin:
+        raise Forbidden("the user directory is for administrators only")
+
+
+def _directory_user(actor: User, user_id: int) -> User:
+    if not 1 <= user_id <= MAX_ID:
+        raise NotFound(f"user {user_id} not found")
+    return users.resolve(actor, user_id)
+
+
+def directory_entries(actor: User, user_id: int) -> list[dict[str, Any]]:
+    """[{id, name, mail}] of one user, or of every user for id 0."""
+    require_admin(actor)
+    found = visible_users(actor) if user_id == 0 else [_directory_user(actor, user_id)]
+    return [{"id": u.id, "name": u.name, "mail": u.email} for u in found]
+
+
+def _in_item(index: int | None, error: DomainError) -> DomainError:
+    """The same error, its detail prefixed with the item it is about (in a bulk request)."""
+    if index is not None:
+        error.detail = f"item {index}: {error.detail}"
+        error.args = (error.detail,)
+    return error
+
+
+def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[int]:
+    """Create users without passwords, all or none; returns their ids in request order."""
+    require_admin(actor)
+    seen: dict[tuple[str, object], int] = {}
+    for index, entry in enumerate(entries):
+        entry.mail = entry.mail.strip().lower()
+        try:
+            users._check_name(entry.name)
+        except DomainError as exc:
+            raise _in_item(index if bulk else None, exc) from exc
+        for what, key in (
+            ("user name", entry.name),
+            ("e-mail address", entry.mail),
+            ("id", entry.id),
+        ):
+            if key is None:
+                continue
+            earlier = seen.setdefault((what, key), index)
+            if earlier != index:
+                raise NameConflict(f"items {earlier} and {index} have the same {what}")
+    with write_transaction(serialise_all=True) as session:
+        for index, entry in enumerate(entries):
+            try:
+                users._ensure_unique(entry.name, entry.mail)
+                if entry.id is not None and session.get(User, entry.id) is not None:
+                    raise NameConflict(f"the id {entry.id} is taken")
+            except DomainError as exc:
+                raise _in_item(index if bulk else None, exc) from exc
+        made = [User(id=e.id, name=e.name, email=e.mail, password_hash=None) for e in entries]
+        chosen = [u for u in made if u.id is not None]
+        try:
+            # Users with chosen ids first: PostgreSQL's sequence then moves past them before
+            # the others draw an id from it.
+            session.add_all(chosen)
+            session.flush()
+            if chosen and session.get_bind().dialect.name == "postgresql":
+                _advance_id_sequence(max(u.id for u in chosen))
+            session.add_all(u for u in made if u.id is None)
+            session.flush()
+        except IntegrityError as exc:  # taken between the check and the insert
+            raise NameConflict("a user name, e-mail address or id is taken") from exc
+        new_ids = [u.id for u in made]
+    return new_ids
+
+
+def _advance_id_sequence(at_least: int) -> None:
+    """Move PostgreSQL's users id sequence past an id a client chose, so later sign-ups do not
+    collide with it (SQLite's rowid needs no help)."""
+    db.session.execute(
+        text(
+            "SELECT setval(seq, :n) FROM (SELECT pg_get_serial_sequence('users', 'id')::regclass"
+            " AS seq) AS s WHERE :n > coalesce(pg_sequence_last_value(seq), 0)"
+        ),
+        {"n": at_least},
+    )
+
+
+def directory_update(actor: User, user_id: int, name: str | None, mail: str | None) -> None:
+    """Change a user's name and/or e-mail address."""
+    require_admin(actor)
+    target = _directory_user(actor, user_id)
+    users.update_user(actor, target.id, {"name": name, "email": mail})
+
+
+def directory_delete(actor: User, user_id: int) -> None:
+    """Delete a user with their goals and tokens."""
+    require_admin(actor)
+    users.delete_user(actor, _directory_user(actor, user_id).id)
