@@ -92,6 +92,16 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
 
     for blueprint in (users_bp, tokens_bp, goals_bp, trash_bp, health_bp):
         app.register_blueprint(blueprint)
+    from .legacy.directory import bp as directory_bp
+    from .legacy.v1 import bp as v1_bp
+
+    app.register_blueprint(v1_bp)  # the article's /v1.0 API
+    app.register_blueprint(directory_bp)  # the user directory at /api/user
+    from .ui import bp as ui_bp
+    from .ui import secure_docs
+
+    app.register_blueprint(ui_bp)  # the browser UI at /
+    secure_docs(app)  # /docs without inline script, under a strict CSP
 
     register_error_handlers(app)
     configure_openapi(app)
@@ -135,7 +145,8 @@ def _register_hooks(app: APIFlask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers["X-Request-ID"] = request_id()
-        if request.path.startswith("/api/"):
+        # Every API answer holds someone's data (v1.0 too): no cache may keep it.
+        if request.path.startswith(("/api/", "/v1.0/")):
             headers.setdefault("Cache-Control", "no-store")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
