@@ -294,8 +294,8 @@ def test_two_processes_migrating_one_fresh_sqlite_file_both_succeed(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], errors
     head = migrations.head_revision()
     assert all(f"database at {head}" in out for out in outputs), outputs
-    # The migration ran once; the other process found the schema current.
-    assert sum(e.count("Running upgrade") for e in errors) == 1, errors
+    # The migrations ran in one process only; the other found the schema current.
+    assert sum("Running upgrade" in e for e in errors) == 1, errors
 
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]

@@ -43,6 +43,9 @@ class Goal(db.Model):  # type: ignore[name-defined]
         # An owner's live goals: the forest read and the flat listing.
         Index("ix_goals_owner_id_deleted_at", "owner_id", "deleted_at"),
         Index("ix_goals_trash_root_id", "trash_root_id"),
+        # An owner's goals in tree order (children of one parent together, in sibling order):
+        # the forest read streams it without a sort; sibling checks and positions seek it.
+        Index("ix_goals_owner_tree", "owner_id", "parent_id", "position", "id"),
         # Names are unique among the live siblings of one owner (top level included).
         Index(
             "uq_goals_live_sibling_name",

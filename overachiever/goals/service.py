@@ -14,16 +14,31 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnClause
 
 from ..db import utcnow, write_transaction
 from ..errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
 from ..extensions import db
 from ..users.models import User
 from .models import Goal
-from .tree import Forest, Row, Stats
+from .tree import Forest, Stats
 
 # Checks an If-Match header against the current ETag; None when no header was sent.
 EtagCheck = Callable[[str], bool] | None
@@ -36,7 +51,8 @@ LIVE = Goal.deleted_at.is_(None)
 class GoalView:
     """A goal with its subtree roll-ups, as every goal endpoint returns it."""
 
-    goal: Goal
+    # A Goal, or (for a plain read) a row of the goals table with the same attribute names.
+    goal: Goal | Row[Any]
     stats: Stats
 
     @property
@@ -72,51 +88,138 @@ class GoalView:
 # ---------------------------------------------------------------------------- reads
 
 
-def _row_columns() -> tuple[Any, ...]:
-    return (Goal.id, Goal.parent_id, Goal.name, Goal.end, Goal.due)
+# Tree reads run prepared Core statements: building an ORM statement per request costs more
+# than running it, and rows of plain columns need no ORM loading.
+_ZERO: ColumnClause[Any] = literal_column("0")
+_ONE: ColumnClause[Any] = literal_column("1")
+# Rows are fetched from the database in batches this big (a server-side cursor on PostgreSQL),
+# so reading a forest never holds every row object at once.
+_STREAM_ROWS = 4096
 
 
-def _subtree_rows(root_ids: Sequence[int], *, ordered: bool = True) -> list[tuple[int, Row]]:
-    """(root id, row) for every live goal under each root, the roots included: one query.
+def _flag(condition: Any) -> Any:
+    return case((condition, _ONE), else_=_ZERO)
 
-    Rows come in sibling order when `ordered`; roll-ups need no order, and skip the sort.
-    """
-    base = select(Goal.id.label("root"), *_row_columns(), Goal.position).where(
-        Goal.id.in_(root_ids)
+
+def _subtree_statement() -> Select[Any]:
+    """The live subtree under :root_id, the root included, children grouped in sibling order."""
+    columns = (goals.c.id, goals.c.parent_id, goals.c.name, goals.c.end, goals.c.due)
+    sub = (
+        select(*columns, goals.c.position)
+        .where(goals.c.id == bindparam("root_id"))
+        .cte("sub", recursive=True)
     )
-    sub = base.cte("sub", recursive=True)
-    child = aliased(Goal)
+    child = goals.alias("child")
     sub = sub.union_all(
         select(
-            sub.c.root, child.id, child.parent_id, child.name, child.end, child.due, child.position
+            child.c.id, child.c.parent_id, child.c.name, child.c.end, child.c.due, child.c.position
         )
-        .join(sub, child.parent_id == sub.c.id)
-        .where(child.deleted_at.is_(None))
+        .join(sub, child.c.parent_id == sub.c.id)
+        .where(child.c.deleted_at.is_(None))
     )
-    stmt = select(sub)
-    if ordered:
-        stmt = stmt.order_by(sub.c.root, sub.c.position, sub.c.id)
-    return [(r[0], Row(r[1], r[2], r[3], r[4], r[5])) for r in db.session.execute(stmt)]
+    return select(sub.c.id, sub.c.parent_id, sub.c.name, sub.c.end, sub.c.due).order_by(
+        sub.c.parent_id, sub.c.position, sub.c.id
+    )
+
+
+def _stats_statement(roots: Any) -> Select[Any]:
+    """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
+
+    The recursive walk carries, per goal, its level (0 root, 1 child, 2 deeper), its parent,
+    whether it is done, and whether a goal above it (up to the root) is done. A goal is a leaf
+    unless it is some walked goal's parent, so leaves = goals - distinct parents; a leaf counts
+    as done when it or a goal above it is done, and a parent's own flag is its children's
+    `under_done`, so done leaves = flagged goals - distinct parents of under_done children.
+    """
+    sub = (
+        select(
+            goals.c.id.label("root"),
+            goals.c.id,
+            goals.c.parent_id,
+            _ZERO.label("level"),
+            _flag(goals.c.end.is_not(None)).label("done"),
+            _ZERO.label("under_done"),
+        )
+        .where(roots)
+        .cte("stats_sub", recursive=True)
+    )
+    child = goals.alias("child")
+    sub = sub.union_all(
+        select(
+            sub.c.root,
+            child.c.id,
+            child.c.parent_id,
+            case((sub.c.level == 0, _ONE), else_=literal_column("2")),
+            _flag(child.c.end.is_not(None)),
+            _flag(sub.c.done + sub.c.under_done > 0),
+        )
+        .join(sub, child.c.parent_id == sub.c.id)
+        .where(child.c.deleted_at.is_(None))
+    )
+    below = sub.c.level > 0
+    parents = func.count(case((below, sub.c.parent_id)).distinct())
+    flagged_parents = func.count(
+        case((and_(below, sub.c.under_done == 1), sub.c.parent_id)).distinct()
+    )
+    return select(
+        sub.c.root,
+        func.sum(_flag(sub.c.level == 1)).label("children_count"),
+        func.sum(_flag(below)).label("descendants_count"),
+        func.sum(case((below, sub.c.done), else_=_ZERO)).label("done_descendants_count"),
+        (func.count() - parents).label("leaves"),
+        (func.sum(_flag(sub.c.done + sub.c.under_done > 0)) - flagged_parents).label("done_leaves"),
+        func.max(case((sub.c.level == 0, sub.c.done), else_=_ZERO)).label("done"),
+    ).group_by(sub.c.root)
+
+
+def _goal_statement() -> Select[Any]:
+    """One live goal of one owner with its roll-ups: a single query for a single read."""
+    one = and_(
+        goals.c.id == bindparam("goal_id"),
+        goals.c.owner_id == bindparam("owner_id"),
+        goals.c.deleted_at.is_(None),
+    )
+    rollup = _stats_statement(one).subquery("rollup")
+    return select(goals, *list(rollup.c)[1:]).join(rollup, rollup.c.root == goals.c.id)
+
+
+def _stats_of(row: Any) -> Stats:
+    return Stats(
+        children_count=int(row.children_count),
+        descendants_count=int(row.descendants_count),
+        done_descendants_count=int(row.done_descendants_count),
+        leaves=int(row.leaves),
+        done_leaves=int(row.done_leaves),
+        done=bool(row.done),
+    )
+
+
+_FOREST = (
+    select(goals.c.id, goals.c.parent_id, goals.c.name, goals.c.end, goals.c.due)
+    .where(goals.c.owner_id == bindparam("owner_id"), goals.c.deleted_at.is_(None))
+    # Each parent's children together, in sibling order: what Forest.from_grouped reads.
+    .order_by(goals.c.parent_id, goals.c.position, goals.c.id)
+    .execution_options(yield_per=_STREAM_ROWS)
+)
+_SUBTREE = _subtree_statement().execution_options(yield_per=_STREAM_ROWS)
+_STATS = _stats_statement(goals.c.id.in_(bindparam("root_ids", expanding=True)))
+_GOAL = _goal_statement()
+_FIND_LIVE = select(Goal).where(
+    Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
+)
 
 
 def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
-    """Roll-ups of each goal in root_ids (which must be live goals)."""
+    """Roll-ups of each goal in root_ids (which must be live goals): one query."""
     if not root_ids:
         return {}
-    grouped: dict[int, list[Row]] = {}
-    for root, row in _subtree_rows(root_ids, ordered=False):
-        grouped.setdefault(root, []).append(row)
-    result: dict[int, Stats] = {}
-    for root, rows in grouped.items():
-        # A root's parent is outside its subtree; present it as a root of its own forest.
-        forest = Forest(rows, roots=[root])
-        result[root] = forest.stats()[root]
-    return result
+    rows = db.session.connection().execute(_STATS, {"root_ids": list(root_ids)})
+    return {row.root: _stats_of(row) for row in rows}
 
 
 def _find_live(owner_id: int, goal_id: int) -> Goal | None:
     return db.session.execute(
-        select(Goal).where(Goal.id == goal_id, Goal.owner_id == owner_id, LIVE)
+        _FIND_LIVE, {"goal_id": goal_id, "owner_id": owner_id}
     ).scalar_one_or_none()
 
 
@@ -133,8 +236,11 @@ def _view(goal: Goal) -> GoalView:
 
 
 def get_goal(owner: User, goal_id: int) -> GoalView:
-    """One of the owner's live goals, with roll-ups."""
-    return _view(_live_goal(owner.id, goal_id))
+    """One of the owner's live goals, with roll-ups: one query, no ORM object."""
+    row = db.session.connection().execute(_GOAL, {"goal_id": goal_id, "owner_id": owner.id}).first()
+    if row is None:
+        raise NotFound(f"goal {goal_id} not found")
+    return GoalView(row, _stats_of(row))
 
 
 _SORT_COLUMNS = {
@@ -201,18 +307,15 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
 
 def forest(owner: User) -> Forest:
     """The owner's whole live forest, read with one query."""
-    rows = db.session.execute(
-        select(*_row_columns())
-        .where(Goal.owner_id == owner.id, LIVE)
-        .order_by(Goal.position, Goal.id)
-    )
-    return Forest(Row(r[0], r[1], r[2], r[3], r[4]) for r in rows)
+    rows = db.session.connection().execute(_FOREST, {"owner_id": owner.id})
+    return Forest.from_grouped(rows)
 
 
 def subtree(owner: User, goal_id: int) -> Forest:
     """The live subtree rooted at one of the owner's goals: two queries."""
     root = _live_goal(owner.id, goal_id)
-    return Forest((row for _, row in _subtree_rows([root.id])), roots=[root.id])
+    rows = db.session.connection().execute(_SUBTREE, {"root_id": root.id})
+    return Forest.from_grouped(rows, roots=[root.id])
 
 
 # ---------------------------------------------------------------------------- writes
@@ -237,13 +340,35 @@ def _check_times(start: datetime, end: datetime | None) -> None:
         )
 
 
+# Phrased like the unique index on (owner_id, coalesce(parent_id, 0), name): one index seek.
+_NAME_TAKEN = (
+    select(goals.c.id)
+    .where(
+        goals.c.owner_id == bindparam("owner_id"),
+        goals.c.deleted_at.is_(None),
+        func.coalesce(goals.c.parent_id, _ZERO) == bindparam("parent"),
+        goals.c.name == bindparam("name"),
+        goals.c.id != bindparam("exclude"),
+    )
+    .limit(1)
+)
+# The last position among siblings (top-level ones, or one parent's children): one seek at the
+# end of a range of ix_goals_owner_tree.
+_LAST_POSITION = {
+    top: select(func.max(goals.c.position)).where(
+        goals.c.owner_id == bindparam("owner_id"),
+        goals.c.deleted_at.is_(None),
+        goals.c.parent_id.is_(None) if top else goals.c.parent_id == bindparam("parent"),
+    )
+    for top in (True, False)
+}
+
+
 def _check_name_free(
     owner_id: int, parent_id: int | None, name: str, exclude: int | None = None
 ) -> None:
-    stmt = select(Goal.id).where(_siblings(owner_id, parent_id), Goal.name == name)
-    if exclude is not None:
-        stmt = stmt.where(Goal.id != exclude)
-    if db.session.execute(stmt.limit(1)).first() is not None:
+    params = {"owner_id": owner_id, "parent": parent_id or 0, "name": name, "exclude": exclude or 0}
+    if db.session.execute(_NAME_TAKEN, params).first() is not None:
         where = "at the top level" if parent_id is None else f"under goal {parent_id}"
         raise NameConflict(f"a goal named {name!r} already exists {where}")
 
@@ -256,19 +381,26 @@ def _siblings(owner_id: int, parent_id: int | None) -> Any:
     )
 
 
+# The largest position a client may set, and PostgreSQL's INTEGER column may hold. Positions
+# saturate there instead of overflowing (a 500 on PostgreSQL); siblings that share a position
+# keep their order by id.
+POSITION_LIMIT = 2**31 - 1
+
+
 def _next_position(owner_id: int, parent_id: int | None) -> int:
     top = db.session.execute(
-        select(func.max(Goal.position)).where(_siblings(owner_id, parent_id))
+        _LAST_POSITION[parent_id is None], {"owner_id": owner_id, "parent": parent_id}
     ).scalar()
-    return 0 if top is None else int(top) + 1
+    return 0 if top is None else min(int(top) + 1, POSITION_LIMIT)
 
 
 def _open_slot(owner_id: int, parent_id: int | None, position: int, now: datetime) -> None:
     """Shift siblings at or after position one place down, to make room."""
+    shifted = case((Goal.position < POSITION_LIMIT, Goal.position + 1), else_=Goal.position)
     db.session.execute(
         update(Goal)
         .where(_siblings(owner_id, parent_id), Goal.position >= position)
-        .values(position=Goal.position + 1, version=Goal.version + 1, updated_at=now)
+        .values(position=shifted, version=Goal.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
 
@@ -475,7 +607,11 @@ def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | No
                         "start": node.fields["start"],
                         "end": node.fields.get("end"),
                         "due": node.fields.get("due"),
-                        "position": base + node.position if node.parent is None else node.position,
+                        "position": (
+                            min(base + node.position, POSITION_LIMIT)
+                            if node.parent is None
+                            else node.position
+                        ),
                         "created_at": now,
                         "updated_at": now,
                         "version": 1,

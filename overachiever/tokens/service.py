@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..db import utcnow, write_transaction
 from ..errors import Invalid, NotFound
@@ -46,31 +46,33 @@ def expiry_from_days(days: int | None) -> datetime | None:
     return utcnow() + timedelta(days=days) if days else None
 
 
+# One indexed lookup by digest per request, prepared once: a revoked or expired token fails
+# on its very next use, on every instance, because nothing is cached between requests.
+_BY_DIGEST = (
+    select(User, Token.id, Token.expires_at, Token.last_used_at)
+    .join(Token, Token.user_id == User.id)
+    .where(Token.digest == bindparam("digest"))
+)
+
+
 def authenticate(secret: str) -> User | None:
     """The user a bearer token belongs to, if it is live; revocation is seen at once."""
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
-    row = db.session.execute(
-        select(User, Token.id, Token.expires_at, Token.last_used_at)
-        .join(Token, Token.user_id == User.id)
-        .where(Token.digest == digest(secret))
-    ).first()
+    # The lookup's read transaction stays open for the request's own reads (one snapshot, no
+    # second BEGIN); a write transaction ends it before taking the write lock.
+    row = db.session.execute(_BY_DIGEST, {"digest": digest(secret)}).first()
     if row is None:
-        db.session.commit()
         return None
     user, token_id, expires_at, last_used_at = row
     now = utcnow()
     if expires_at is not None and expires_at <= now:
-        db.session.commit()
         return None
     touch_after = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     if last_used_at is None or now - last_used_at >= touch_after:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
         with write_transaction() as session:
             session.execute(update(Token).where(Token.id == token_id).values(last_used_at=now))
-    else:
-        # End the read transaction: the request's own work starts on a fresh snapshot.
-        db.session.commit()
     return user
 
 

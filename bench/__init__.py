@@ -1,0 +1,1 @@
+"""Benchmarks of Over Achiever against framework-free floors: run with `scripts/bench`."""

@@ -1,0 +1,423 @@
+"""Run the benchmark suite: `python -m bench [--smoke] [--out DIR] [--no-postgres]`.
+
+Each case prints a table row as it finishes; at the end the table is written as markdown
+(bench.md) and the plot as a PNG (bench.png) in the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine
+
+from . import floor as floors
+from .data import Database, User
+from .report import Result, Series, markdown, plot, print_header, print_row
+from .servers import WRK_POST, Process, median, start_app, start_floor, timed_get, wrk
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1/overachiever_bench"
+
+
+@dataclass
+class Plan:
+    """Sizes, repetitions and whether targets are enforced."""
+
+    smoke: bool
+    sizes: tuple[int, ...]
+    chain: int
+    memory: int
+    runs: int
+    wrk_seconds: float
+    rounds: int
+
+    @classmethod
+    def make(cls, smoke: bool) -> Plan:
+        """The full plan, or the quick smoke plan (tiny sizes, no targets)."""
+        if smoke:
+            return cls(True, (100, 1000), 1000, 5000, 3, 2, 1)
+        return cls(False, (1000, 10_000, 100_000), 10_000, 1_000_000, 5, 8, 3)
+
+
+class Suite:
+    """Runs the cases, collecting table rows and plot series."""
+
+    def __init__(self, plan: Plan, out: Path) -> None:
+        self.plan = plan
+        self.out = out
+        self.results: list[Result] = []
+        self.series: list[Series] = []
+        self.bars: dict[str, float] = {}
+        self.floor_server: Process | None = None
+
+    def add(self, result: Result) -> None:
+        if self.plan.smoke:
+            result.ok = None  # smoke mode proves the suite runs; its tiny sizes prove nothing
+        self.results.append(result)
+        print_row(result)
+
+    # ------------------------------------------------------------------ cases
+
+    def run_backend(self, kind: str, postgres_url: str | None) -> None:
+        """Cases 1-5 on one database."""
+        plan = self.plan
+        folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.out))
+        db = Database(kind, folder, postgres_url)
+        app: Process | None = None
+        try:
+            names = [f"forest-{n}" for n in plan.sizes] + ["chain", "writer"]
+            users = db.migrate_and_add_users(names)
+            for n in plan.sizes:
+                db.add_forest(users[f"forest-{n}"], n)
+            db.add_chain(users["chain"], plan.chain)
+            db.add_forest(users["writer"], plan.sizes[-2] if len(plan.sizes) > 1 else 100)
+            app = start_app(db.url, folder / "server.log")
+            forest_times = self.forest_read(kind, db, app, users)
+            self.depth(kind, app, users["chain"], forest_times)
+            self.single_reads_and_writes(kind, app, users)
+            if "database is locked" in app.log_text():
+                raise RuntimeError(f"the {kind} server log mentions 'database is locked'")
+        finally:
+            if app is not None:
+                app.stop()
+            db.drop()
+        self.memory(kind, postgres_url)
+
+    def forest_read(
+        self, kind: str, db: Database, app: Process, users: dict[str, User]
+    ) -> dict[int, float]:
+        """Case 1: the whole forest, against the raw floor and the article's design."""
+        served: dict[int, float] = {}
+        raw: dict[int, float] = {}
+        article: dict[int, float] = {}
+        orm: dict[int, float] = {}
+        conn = db.connect()
+        engine = create_engine(db.url)
+        try:
+            for n in self.plan.sizes:
+                user = users[f"forest-{n}"]
+                url = app.base + "/api/v2/goals/tree"
+                runs = self.plan.runs if n <= 10_000 else max(3, self.plan.runs - 2)
+                # Same bytes from both, or the comparison would be meaningless.
+                body_app = _body(url, user)
+                body_floor = floors.forest_json(conn, kind, user.id)
+                if body_app != body_floor:
+                    raise RuntimeError(f"the floor's JSON differs from the app's at {n} goals")
+                app_times, floor_times = [], []
+                for _ in range(runs):  # alternately, so both see the same machine load
+                    app_times.append(timed_get(url, user.headers)[0])
+                    started = time.perf_counter()
+                    floors.forest_json(conn, kind, user.id)
+                    floor_times.append(time.perf_counter() - started)
+                served[n], raw[n] = median(app_times), median(floor_times)
+                target = ""
+                ok = None
+                if n == 10_000:
+                    target, ok = "≤ 2.5x", served[n] / raw[n] <= 2.5
+                self.add(
+                    Result(
+                        "forest read",
+                        kind,
+                        n,
+                        _ms(served[n]),
+                        _ms(raw[n]),
+                        served[n] / raw[n],
+                        target,
+                        ok,
+                    )
+                )
+                if n <= 10_000:
+                    # The article's design, measured here, not quoted: one query per goal.
+                    for label, read, store in (
+                        (
+                            "one query per goal, ORM",
+                            partial(floors.article_orm, engine, user.id),
+                            orm,
+                        ),
+                        (
+                            "one query per goal, raw",
+                            partial(floors.article_raw, conn, kind, user.id),
+                            article,
+                        ),
+                    ):
+                        times = []
+                        for _ in range(1 if self.plan.smoke or n >= 10_000 else 3):
+                            started = time.perf_counter()
+                            read()
+                            times.append(time.perf_counter() - started)
+                        store[n] = median(times)
+                        self.add(
+                            Result(
+                                label,
+                                kind,
+                                n,
+                                _ms(store[n]),
+                                _ms(served[n]) + " API",
+                                store[n] / served[n],
+                                "",
+                            )
+                        )
+        finally:
+            conn.close()
+            engine.dispose()
+        big, mid = self.plan.sizes[-1], self.plan.sizes[-2]
+        growth = served[big] / served[mid]
+        self.add(
+            Result(
+                "forest read growth",
+                kind,
+                big,
+                _ms(served[big]),
+                _ms(served[mid]) + f" at {mid}",
+                growth,
+                "≤ 12x",
+                growth <= 12,
+            )
+        )
+        style = "o-" if kind == "sqlite" else "s--"
+        self.series += [
+            Series(f"API ({kind})", served, style),
+            Series(f"raw floor: {_driver(kind)} + orjson", raw, style),
+            Series(f"one query per goal, ORM as in the article ({kind})", orm, style),
+            Series(f"one query per goal, {_driver(kind)} ({kind})", article, style),
+        ]
+        return served
+
+    def depth(self, kind: str, app: Process, user: User, flat: dict[int, float]) -> None:
+        """Case 2: a chain of nested goals, against the 10-ary forest of the same size."""
+        n = self.plan.chain
+        url = app.base + "/api/v2/goals/tree"
+        body = _body(url, user)
+        if body.count(b'"children":[') != n:
+            raise RuntimeError("the chain came back incomplete")
+        times = [timed_get(url, user.headers)[0] for _ in range(self.plan.runs)]
+        t = median(times)
+        ratio = t / flat[n]
+        self.add(
+            Result(
+                "chain read (depth)",
+                kind,
+                n,
+                _ms(t),
+                _ms(flat[n]) + " flat",
+                ratio,
+                "≤ 2x",
+                ratio <= 2,
+            )
+        )
+        self.series.append(Series(f"chain, nested {n} deep ({kind})", {n: t}, "*"))
+
+    def single_reads_and_writes(self, kind: str, app: Process, users: dict[str, User]) -> None:
+        """Cases 3 and 4: wrk against the app and the floor app, alternately."""
+        assert self.floor_server is not None
+        reader = users[f"forest-{self.plan.sizes[0]}"]
+        writer = users["writer"]
+        goal_id = reader.goal_ids[0]  # a top-level goal with a subtree of its own
+        floor_rps, read_rps, write_rps = [], [], []
+        errors = 0
+        for _ in range(self.plan.rounds):
+            result = wrk(self.floor_server.base + "/api/v2/goals/1", self.plan.wrk_seconds, {})
+            floor_rps.append(result.rps)
+            result = wrk(
+                f"{app.base}/api/v2/goals/{goal_id}", self.plan.wrk_seconds, reader.headers
+            )
+            read_rps.append(result.rps)
+            errors += result.errors
+            script = self.out / f"post-{uuid.uuid4().hex}.lua"
+            script.write_text(WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem)))
+            result = wrk(app.base + "/api/v2/goals", self.plan.wrk_seconds, writer.headers, script)
+            script.unlink()
+            write_rps.append(result.rps)
+            errors += result.errors
+        if errors:
+            raise RuntimeError(f"{errors} failed requests under load on {kind}")
+        f, r, w = median(floor_rps), median(read_rps), median(write_rps)
+        self.add(
+            Result(
+                "single reads (rps)",
+                kind,
+                None,
+                f"{r:.0f}/s",
+                f"{f:.0f}/s",
+                r / f,
+                "≥ 0.5x",
+                r / f >= 0.5,
+            )
+        )
+        self.add(
+            Result(
+                "writes (rps)",
+                kind,
+                None,
+                f"{w:.0f}/s",
+                f"{f:.0f}/s",
+                w / f,
+                "≥ 0.25x",
+                w / f >= 0.25,
+            )
+        )
+        self.bars[f"floor: minimal Flask GET ({kind} run)"] = f
+        self.bars[f"GET /api/v2/goals/{{id}} ({kind})"] = r
+        self.bars[f"POST /api/v2/goals ({kind})"] = w
+
+    def memory(self, kind: str, postgres_url: str | None) -> None:
+        """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""
+        n = self.plan.memory
+        folder = Path(tempfile.mkdtemp(prefix=f"{kind}-memory-", dir=self.out))
+        db = Database(kind, folder, postgres_url)
+        app = None
+        try:
+            user = db.migrate_and_add_users(["million"])["million"]
+            db.add_forest(user, n)
+            app = start_app(db.url, folder / "server.log")
+            before = app.peak_rss_mb()
+            nested, size = timed_get(app.base + "/api/v2/goals/tree", user.headers)
+            flat, _ = timed_get(app.base + "/api/v2/goals/tree?format=flat", user.headers)
+            peak = app.peak_rss_mb()
+        finally:
+            if app is not None:
+                app.stop()
+            db.drop()
+        self.add(
+            Result(
+                "memory: forest read",
+                kind,
+                n,
+                f"{peak:.0f} MB peak",
+                f"{before:.0f} MB idle",
+                None,
+                "≤ 300 MB",
+                peak <= 300,
+            )
+        )
+        self.add(
+            Result(
+                "forest read (big)",
+                kind,
+                n,
+                _ms(nested),
+                f"{size / 1e6:.1f} MB body",
+                None,
+                "",
+            )
+        )
+        self.add(Result("forest read, flat (big)", kind, n, _ms(flat), "", None, ""))
+        for s in self.series:
+            if s.label == f"API ({kind})":
+                s.points[n] = nested
+
+
+def _body(url: str, user: User) -> bytes:
+    from .servers import get
+
+    status, body = get(url, user.headers)
+    if status != 200:
+        raise RuntimeError(f"GET {url} gave {status}")
+    return body
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _driver(kind: str) -> str:
+    return "sqlite3" if kind == "sqlite" else "psycopg"
+
+
+def _postgres_available(url: str) -> bool:
+    try:
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        psycopg.connect(
+            host=u.host or "127.0.0.1",
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+        return True
+    except Exception:  # any failure means: no PostgreSQL here
+        return False
+
+
+def machine() -> str:
+    """CPU model, core count and Python version of this machine."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, run every case, write bench.md and bench.png."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, short runs, no targets")
+    parser.add_argument("--out", type=Path, help="folder for bench.md, bench.png and logs")
+    pg = parser.add_mutually_exclusive_group()
+    pg.add_argument(
+        "--postgres",
+        default=DEFAULT_POSTGRES,
+        help="PostgreSQL URL (a database named after it is created and dropped)",
+    )
+    pg.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+
+    plan = Plan.make(args.smoke)
+    out = args.out or Path(tempfile.mkdtemp(prefix="overachiever-bench-"))
+    out.mkdir(parents=True, exist_ok=True)
+    suite = Suite(plan, out)
+    started = time.monotonic()
+    kinds: list[tuple[str, str | None]] = [("sqlite", None)]
+    if not args.no_postgres:
+        if _postgres_available(args.postgres):
+            kinds.append(("postgresql", args.postgres))
+        elif os.environ.get("OVERACHIEVER_REQUIRE_ALL") == "1":
+            print(f"PostgreSQL is not reachable at {args.postgres}", file=sys.stderr)
+            return 1
+        else:
+            print(f"PostgreSQL not reachable at {args.postgres}: SQLite only", file=sys.stderr)
+    # A SIGTERM unwinds like an exception, so the servers started so far are stopped.
+    signal.signal(signal.SIGTERM, _terminate)
+    print(f"{machine()}; {'smoke' if plan.smoke else 'full'} run; output in {out}", flush=True)
+    print_header()
+    suite.floor_server = start_floor(out / "floor.log")
+    try:
+        for kind, url in kinds:
+            suite.run_backend(kind, url)
+    finally:
+        suite.floor_server.stop()
+    title = f"Over Achiever benchmarks: {machine()}"
+    (out / "bench.md").write_text(f"{title}\n\n" + markdown(suite.results))
+    plot(suite.series, suite.bars, title, out / "bench.png")
+    failed = [r for r in suite.results if r.ok is False]
+    print(f"wrote {out / 'bench.md'} and {out / 'bench.png'} in {time.monotonic() - started:.0f} s")
+    if failed:
+        print(f"{len(failed)} target(s) missed: {', '.join(r.case for r in failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
