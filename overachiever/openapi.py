@@ -44,6 +44,49 @@ _BODY_ERRORS = {
 }
 
 _ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+# OpenAPI links: how the answer of one operation feeds the next (create -> read -> change ->
+# delete -> restore or purge), so clients and stateful API testers can follow a resource's life.
+# A restore brings a deleted goal back under its old id, so no link leads on from it: testers
+# that check "deleted means gone" could not tell it from a deleted goal that did not go.
+_GOAL_FROM_BODY = {"goal_id": "$response.body#/id"}
+_GOAL_FROM_PATH = {"goal_id": "$request.path.goal_id"}
+_GOAL_LINKS = {
+    "GetGoal": ("get_goals_get_goal", _GOAL_FROM_BODY),
+    "GetSubtree": ("get_goals_goal_tree", _GOAL_FROM_BODY),
+    "PatchGoal": ("patch_goals_patch_goal", _GOAL_FROM_BODY),
+    "PutGoal": ("put_goals_put_goal", _GOAL_FROM_BODY),
+    "DeleteGoal": ("delete_goals_delete_goal", _GOAL_FROM_BODY),
+    "ImportUnderGoal": ("post_goals_import_goals", {"parent_id": "$response.body#/id"}),
+}
+_USER_LINKS = {
+    name: (operation, {"ref": "$response.body#/id"})
+    for name, operation in (
+        ("GetUser", "get_users_get_user"),
+        ("PatchUser", "patch_users_patch_user"),
+        ("PutUser", "put_users_put_user"),
+        ("DeleteUser", "delete_users_delete_user"),
+    )
+}
+OPTIONAL_BODIES = frozenset({"post_tokens_create_token"})
+LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("post_goals_create_goal", "201"): _GOAL_LINKS,
+    ("get_goals_get_goal", "200"): _GOAL_LINKS,
+    ("patch_goals_patch_goal", "200"): _GOAL_LINKS,
+    ("put_goals_put_goal", "200"): _GOAL_LINKS,
+    ("post_goals_import_goals", "201"): {
+        "GetFirstGoal": ("get_goals_get_goal", {"goal_id": "$response.body#/ids/0"}),
+        "DeleteFirstGoal": ("delete_goals_delete_goal", {"goal_id": "$response.body#/ids/0"}),
+    },
+    ("delete_goals_delete_goal", "204"): {
+        "RestoreGoal": ("post_trash_restore", _GOAL_FROM_PATH),
+        "PurgeGoal": ("delete_trash_purge", _GOAL_FROM_PATH),
+    },
+    ("post_users_sign_up", "201"): _USER_LINKS,
+    ("post_tokens_create_token", "201"): {
+        "RevokeToken": ("delete_tokens_revoke_token", {"token_id": "$response.body#/id"}),
+    },
+}
 _USER_REF_SCHEMA = {"anyOf": [_ID_SCHEMA, {"type": "string", "enum": ["self"]}]}
 
 
@@ -89,10 +132,19 @@ def configure_openapi(app: APIFlask) -> None:
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
                 if "requestBody" in operation:
+                    # Only token creation may be sent without a body (its options all default).
+                    optional = operation.get("operationId") in OPTIONAL_BODIES
+                    operation["requestBody"]["required"] = not optional
                     responses = operation.setdefault("responses", {})
                     for status, text in _BODY_ERRORS.items():
                         responses.setdefault(status, {"description": text})
                 for status, response in operation.get("responses", {}).items():
+                    links = LINKS.get((operation.get("operationId", ""), str(status)), {})
+                    if links:
+                        response["links"] = {
+                            name: {"operationId": target, "parameters": dict(parameters)}
+                            for name, (target, parameters) in links.items()
+                        }
                     content: dict[str, Any] = response.get("content") or {}
                     if str(status).startswith(("4", "5")):
                         media: dict[str, Any] = next(iter(content.values()), {})

@@ -12,13 +12,14 @@ from .db import MAX_ID
 def _at_most(limit: int) -> str:
     """A regex for the decimal numbers 1..limit without leading zeros."""
     digits = str(limit)
-    shorter = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    # [0-9], not \d: in Python \d also matches other scripts' digits ("1\u0663" would be 13).
+    shorter = [rf"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
     same_length = []
     for i, digit in enumerate(digits):
         low = 1 if i == 0 else 0
         if int(digit) > low:
             rest = len(digits) - i - 1
-            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}]" + rf"\d{{{rest}}}")
+            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}]" + rf"[0-9]{{{rest}}}")
     same_length.append(digits)
     return "(?:" + "|".join(shorter + same_length) + ")"
 

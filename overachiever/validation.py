@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -68,12 +71,93 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("must be between the years 1 and 9999 in UTC") from None
 
 
+@cache
+def _chars(categories: str, also: str = "", but: str = "") -> str:
+    """A regex character-class body: the Unicode categories (e.g. "Cc Cs"), plus `also`, less `but`.
+
+    Escaped as \\uXXXX for the basic plane; other characters appear as themselves. Surrogates
+    (Cs) are left out: no UTF-8 text holds one, and regex engines of other languages refuse them.
+    """
+    wanted = set(categories.split()) - {"Cs"}
+    codes = [
+        c
+        for c in range(sys.maxunicode + 1)
+        if (unicodedata.category(chr(c)) in wanted or chr(c) in also) and chr(c) not in but
+    ]
+    ranges: list[list[int]] = []
+    for c in codes:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+
+    def char(c: int) -> str:
+        return f"\\u{c:04x}" if c <= 0xFFFF else chr(c)
+
+    return "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+
+
+@cache
+def _whitespace() -> str:
+    """Every character str.strip() removes (computed when a schema is first asked for)."""
+    return "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+class _JsonSchema:
+    """Annotation metadata: the JSON Schema of a string type, built when a schema is asked for.
+
+    The patterns spell out exactly what the validators accept (trimming, lengths, refused
+    characters), so the OpenAPI document is truthful and schema-driven clients or fuzzers never
+    send text that the document allows and the service refuses.
+    """
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        self.build = build
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """The schema, replacing the one pydantic would derive from the constraints."""
+        return self.build()
+
+
+def _trimmed_line(most: int, refused: str, text: str) -> _JsonSchema:
+    """A one-line string of 1..`most` characters once surrounding whitespace is trimmed."""
+
+    def build() -> dict[str, Any]:
+        bad = _chars(refused)
+        space = _chars("", also=_whitespace())
+        edge = bad + space
+        pattern = f"^[{space}]*[^{edge}](?:[^{bad}]{{0,{most - 2}}}[^{edge}])?[{space}]*$"
+        return {"type": "string", "pattern": pattern, "description": text}
+
+    return _JsonSchema(build)
+
+
+def _free_text(most: int, refused: str, allowed: str, text: str) -> _JsonSchema:
+    """A string of at most `most` characters without the refused categories (but `allowed`)."""
+
+    def build() -> dict[str, Any]:
+        pattern = f"^[^{_chars(refused, but=allowed)}]*$"
+        return {"type": "string", "maxLength": most, "pattern": pattern, "description": text}
+
+    return _JsonSchema(build)
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omissible() -> Any:
+    """The default of a field that may be left out but not sent as null (its schema has no null)."""
+    return Field(default=None, json_schema_extra=_drop_default)
+
+
 Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 GoalName = Annotated[
     str,
     BeforeValidator(_strip),
     Field(min_length=1, max_length=200),
     AfterValidator(_no_control_chars),
+    _trimmed_line(200, "Cc Cs", "1-200 characters once trimmed; no control characters"),
 ]
 UserName = Annotated[
     str,
@@ -81,9 +165,20 @@ UserName = Annotated[
     Field(min_length=1, max_length=64),
     AfterValidator(_no_control_chars),
     AfterValidator(_plain_name),
+    _trimmed_line(64, "Cc Cs Cf", "1-64 characters once trimmed; no control or format characters"),
 ]
-Description = Annotated[str, Field(max_length=10_000), AfterValidator(_text_control_chars)]
-SearchText = Annotated[str, Field(max_length=200), AfterValidator(_no_control_chars)]
+Description = Annotated[
+    str,
+    Field(max_length=10_000),
+    AfterValidator(_text_control_chars),
+    _free_text(10_000, "Cc Cs", "\t\n\r", "No control characters but tab and line breaks"),
+]
+SearchText = Annotated[
+    str,
+    Field(max_length=200),
+    AfterValidator(_no_control_chars),
+    _free_text(200, "Cc Cs", "", "No control characters"),
+]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp_string), AfterValidator(_to_utc)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Position = Annotated[int, Strict(), Field(ge=0, le=2**31 - 1)]

@@ -18,6 +18,7 @@ from ..validation import (
     QueryId,
     SearchText,
     Timestamp,
+    omissible,
 )
 
 SortKey = Literal[
@@ -51,11 +52,12 @@ class GoalCreate(Body):
 class GoalPatch(Body):
     """Changes to a goal: a new parent_id moves it (null = top level); end null reopens it."""
 
-    name: GoalName | None = None
-    description: Description | None = None
+    # name, description and start may be left out but not cleared: no null in the schema.
+    name: GoalName = omissible()
+    description: Description = omissible()
     parent_id: Id | None = None
     position: Position | None = None
-    start: Timestamp | None = None
+    start: Timestamp = omissible()
     end: Timestamp | None = None
     due: Timestamp | None = None
 
@@ -173,8 +175,8 @@ class ImportNode(Body):
     children: list[ImportNode] = []
 
 
-class ImportBody(RootModel[ImportNode | list[ImportNode]]):
-    """A node to import, or a list of them."""
+class ImportBody(RootModel[ImportNode | Annotated[list[ImportNode], Field(min_length=1)]]):
+    """A node to import, or a non-empty list of them."""
 
 
 class ImportFields(Body):
@@ -197,6 +199,16 @@ class ImportResult(Out):
     """The ids of the imported goals, in pre-order."""
 
     ids: list[int]
+
+
+class FlatTree(Out):
+    """A subtree's pre-order listing (format=flat)."""
+
+    items: list[FlatNode]
+
+
+class Subtree(RootModel[TreeNode | FlatTree]):
+    """A subtree: the root as a nested node, or its pre-order listing with format=flat."""
 
 
 class TrashItem(Out):

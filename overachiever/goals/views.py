@@ -25,8 +25,8 @@ from .schemas import (
     ImportBody,
     ImportQuery,
     ImportResult,
+    Subtree,
     TrashList,
-    TreeNode,
     TreeQuery,
 )
 from .tree import flat_json, nested_json
@@ -132,7 +132,7 @@ def get_goal(goal_id: int) -> Any:
 @bp.get("/<id:goal_id>/tree")
 @bp.auth_required(token_auth)
 @bp.input(TreeQuery, location="query", arg_name="query")
-@bp.output(TreeNode, description="The goal as a nested node, or {items} with format=flat")
+@bp.output(Subtree, description="The goal as a nested node, or {items} with format=flat")
 @bp.doc(summary="Read a subtree", responses={404: "No such goal of yours"})
 def goal_tree(goal_id: int, query: TreeQuery) -> Response:
     """The subtree rooted at one goal, nested or flat."""

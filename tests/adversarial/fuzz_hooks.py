@@ -1,0 +1,180 @@
+"""Schemathesis hooks for the schema fuzzer (`.ci/fuzz`): an account that heals itself.
+
+The fuzzer acts as an administrator with a bearer token. Fuzzed requests may legitimately
+revoke that token, change the account's password, demote or delete the account; when a
+request then gets a 401 (or has just demoted the account), this provider signs in anew or,
+if it must, has a keeper administrator make a fresh one (and the CLI, straight in the
+database, makes a new keeper when the fuzzer has deleted or demoted the old one).
+The counts of such renewals are written to FUZZ_STATS (a JSON file) for the run's summary.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+import schemathesis
+
+BASE_URL = os.environ.get("FUZZ_BASE_URL", "http://127.0.0.1:5000")
+PASSWORD = "fuzzing password 0"
+TOKEN_PATH = "/api/v2/tokens"
+_names = itertools.count(1)
+_lock = threading.Lock()
+_stats = {"tokens_issued": 0, "accounts_created": 0}
+_account = {"name": "", "keeper": "", "token": "", "id": "", "demoted": ""}
+
+
+def _basic(name: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()
+
+
+def _save_stats() -> None:
+    if path := os.environ.get("FUZZ_STATS"):
+        with open(path, "w") as f:
+            json.dump(_stats, f)
+
+
+def _token_for(name: str) -> str | None:
+    """A new bearer token for `name` (None if it cannot sign in)."""
+    resp = requests.post(
+        BASE_URL + TOKEN_PATH, headers={"Authorization": _basic(name, PASSWORD)}, timeout=30
+    )
+    if resp.status_code != 201:
+        return None
+    _stats["tokens_issued"] += 1
+    return str(resp.json()["token"])
+
+
+def _cli_admin() -> str:
+    """A new administrator made by the CLI in the served database (no HTTP state needed)."""
+    for _ in range(5):
+        name = _fresh_name("keeper")
+        command = [os.environ.get("FUZZ_CLI", "overachiever"), "users", "create", name]
+        command += ["--email", f"{name}@example.com", "--password", PASSWORD, "--admin"]
+        done = subprocess.run(command, check=False, capture_output=True, timeout=60)
+        if done.returncode == 0:
+            _stats["accounts_created"] += 1
+            return name
+    raise RuntimeError(f"could not create an administrator: {done.stderr.decode()[-500:]}")
+
+
+def _fresh_name(kind: str) -> str:
+    # Random: the fuzzer reuses values it has seen, so it may have given an old account's
+    # name or e-mail address to another account.
+    return f"{kind}-{next(_names)}-{secrets.token_hex(4)}"
+
+
+def _http_admin(keeper_token: str) -> str | None:
+    """A new administrator made over HTTP by the keeper (None if the keeper lost its rights)."""
+    auth = {"Authorization": f"Bearer {keeper_token}"}
+    name = _fresh_name("fuzzer")
+    body = {"name": name, "email": f"{name}@example.com", "password": PASSWORD}
+    resp = requests.post(BASE_URL + "/api/v2/users", json=body, headers=auth, timeout=30)
+    if resp.status_code != 201:
+        return None
+    user_id = resp.json()["id"]
+    resp = requests.patch(
+        f"{BASE_URL}/api/v2/users/{user_id}", json={"is_admin": True}, headers=auth, timeout=30
+    )
+    if resp.status_code != 200:
+        return None
+    _stats["accounts_created"] += 1
+    return name
+
+
+def _create_admin() -> str:
+    """A fresh administrator for the fuzzer, made by a keeper administrator the fuzzer never
+    acts as (cheap), or by the CLI when the fuzzer has deleted or demoted the keeper."""
+    for _ in range(3):
+        if not _account["keeper"]:
+            _account["keeper"] = _cli_admin()
+        keeper_token = _token_for(_account["keeper"])
+        name = _http_admin(keeper_token) if keeper_token else None
+        if name:
+            return name
+        _account["keeper"] = ""
+    raise RuntimeError("could not make an administrator for the fuzzer")
+
+
+def _renew(new_account: bool) -> None:
+    """Sign the fuzzer in again (as a new administrator when asked or when it must)."""
+    token = None if new_account or not _account["name"] else _token_for(_account["name"])
+    if token is None:
+        _account["name"] = _create_admin()
+        token = _token_for(_account["name"])
+    if token is None:
+        raise RuntimeError("a fresh administrator could not sign in")
+    resp = requests.get(
+        BASE_URL + "/api/v2/users/self", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    _account.update(token=token, id=str(resp.json()["id"]), demoted="")
+    _save_stats()
+
+
+@schemathesis.auth(refresh_interval=600)
+class HealingAdmin:
+    """A bearer token of a live administrator, renewed whenever a request is refused."""
+
+    def get(self, case: Any, context: Any) -> str:
+        """Sign in again, or make a new administrator when the old one cannot sign in."""
+        with _lock:
+            _renew(new_account=False)
+            return _account["token"]
+
+    def set(self, case: Any, data: str, context: Any) -> None:
+        """Bearer on every operation; HTTP Basic where the operation asks for it."""
+        with _lock:
+            if _account["demoted"]:
+                _renew(new_account=True)
+            token, name = _account["token"], _account["name"]
+        case.headers = case.headers or {}
+        if case.operation.path == TOKEN_PATH and case.method.upper() == "POST":
+            case.headers["Authorization"] = _basic(name, PASSWORD)
+        else:
+            case.headers["Authorization"] = f"Bearer {token}"
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    """Notice when a fuzzed request took the fuzzer's own administrator rights away.
+
+    Its later requests would otherwise run as an ordinary user, and a user created by one step
+    would be "not found" by the next (which only an administrator may read).
+    """
+    if case.method.upper() not in ("PATCH", "PUT") or response.status_code != 200:
+        return
+    if not case.path.startswith("/api/v2/users/"):
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    if (
+        isinstance(body, dict)
+        and str(body.get("id")) == _account.get("id")
+        and not body.get("is_admin", True)
+    ):
+        with _lock:
+            _account["demoted"] = "yes"
+
+
+# gunicorn refuses a request line over 4094 bytes with its own HTML 414 before the app sees
+# it (docs/RELIABILITY.md, "Known limits"); generated query strings stay well below that.
+QUERY_LIMIT = 3000
+
+
+@schemathesis.hook
+def filter_query(context: Any, query: Any) -> bool:
+    """Keep query strings that fit in the HTTP server's request line."""
+    try:
+        return len(urlencode(query or {}, doseq=True)) <= QUERY_LIMIT
+    except (TypeError, ValueError):
+        return True  # not a mapping: the request is sent as generated
