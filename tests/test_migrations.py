@@ -300,4 +300,50 @@ def test_two_processes_migrating_one_fresh_sqlite_file_both_succeed(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
         tables = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == MODEL_TABLES | {"alembic_version"}
+    # sqlite_sequence is SQLite's own record of the AUTOINCREMENT keys.
+    assert tables == MODEL_TABLES | {"alembic_version", "sqlite_sequence"}
+
+
+def test_never_reused_ids_revision_keeps_every_row_and_reference(tmp_path):
+    """0003 rebuilds SQLite's tables: rows, keys and references survive; old ids stay unused."""
+    url = f"sqlite:///{tmp_path / 'data.db'}"
+    application = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    with application.app_context():
+        migrations.upgrade("0002")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO users (id, name, email, is_admin, created_at) VALUES "
+                "(1, 'ann', 'ann@example.com', 1, '2026-01-01 00:00:00'),"
+                "(2, 'ben', 'ben@example.com', 0, '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO tokens (id, user_id, name, digest, created_at) "
+                "VALUES (5, 2, 'cli', 'abc', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO goals (id, owner_id, parent_id, name, description, start, position,"
+                " created_at, updated_at, version) VALUES "
+                "(7, 2, NULL, 'root', '', '2026-01-01', 0, '2026-01-01', '2026-01-01', 1),"
+                "(8, 2, 7, 'leaf', '', '2026-01-01', 0, '2026-01-01', '2026-01-01', 1)"
+            )
+        migrations.upgrade()
+        with db.engine.begin() as conn:
+            rows = {
+                t: conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY id").all()  # noqa: S608
+                for t in ("users", "tokens", "goals")
+            }
+            assert [r[0] for r in rows["users"]] == [1, 2]
+            assert [(r[0], r[1]) for r in rows["tokens"]] == [(5, 2)]
+            assert [(r[0], r[1], r[2]) for r in rows["goals"]] == [(7, 2, None), (8, 2, 7)]
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            # The newest goal is deleted; the next one still gets a new id.
+            conn.exec_driver_sql("DELETE FROM goals WHERE id = 8")
+            conn.exec_driver_sql(
+                "INSERT INTO goals (owner_id, parent_id, name, description, start, position,"
+                " created_at, updated_at, version) VALUES "
+                "(2, 7, 'again', '', '2026-01-01', 0, '2026-01-01', '2026-01-01', 1)"
+            )
+            assert conn.exec_driver_sql("SELECT max(id) FROM goals").scalar() == 9
+        assert _diff(db.engine) == []
+        db.engine.dispose()

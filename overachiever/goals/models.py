@@ -56,4 +56,6 @@ class Goal(db.Model):  # type: ignore[name-defined]
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # SQLite: ids are never reused (see User).
+        {"sqlite_autoincrement": True},
     )

@@ -15,6 +15,9 @@ class Token(db.Model):  # type: ignore[name-defined]
     """A bearer token; only the SHA-256 digest of its secret is kept."""
 
     __tablename__ = "tokens"
+    # SQLite: an id, once used, is never handed out again (a stale client gets 404, not
+    # someone else's row). PostgreSQL sequences never reuse ids anyway.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     user_id: Mapped[int] = mapped_column(

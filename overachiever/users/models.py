@@ -15,6 +15,9 @@ class User(db.Model):  # type: ignore[name-defined]
     """A person who owns goals and tokens."""
 
     __tablename__ = "users"
+    # SQLite: an id, once used, is never handed out again (a stale client gets 404, not
+    # someone else's row). PostgreSQL sequences never reuse ids anyway.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,26 +1,14 @@
 """An id, once handed out, never names another object (stale clients must get 404, not a stranger).
 
-On SQLite this does not hold yet: tables without AUTOINCREMENT give the highest id of a deleted
-row to the next insert (docs/RELIABILITY.md, "Known limits"). Those cases are strict xfails
-there, so the day the schema is fixed they fail until the marker goes.
+The deleted row is always the newest one: the case where SQLite, without AUTOINCREMENT, would
+hand its id to the next insert.
 """
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from tests.conftest import PASSWORD, basic
 
-SQLITE_REUSES = pytest.mark.xfail(
-    not os.environ.get("OVERACHIEVER_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite reuses the highest id of a deleted row (no AUTOINCREMENT)",
-    strict=True,
-)
 
-
-@SQLITE_REUSES
 def test_a_purged_goal_id_is_not_given_to_a_new_goal(client, alice, make_goal):
     make_goal(alice, "kept")
     old = make_goal(alice, "purged")
@@ -37,7 +25,6 @@ def test_a_purged_goal_id_is_not_given_to_a_new_goal(client, alice, make_goal):
     assert new["id"] > old["id"]
 
 
-@SQLITE_REUSES
 def test_a_deleted_user_id_is_not_given_to_a_new_account(client, alice, signup):
     bob = signup("bob")
     assert client.delete(f"/api/v2/users/{bob.id}", headers=alice.headers).status_code == 204
@@ -45,7 +32,6 @@ def test_a_deleted_user_id_is_not_given_to_a_new_account(client, alice, signup):
     assert carol.id > bob.id
 
 
-@SQLITE_REUSES
 def test_a_revoked_token_id_is_not_given_to_a_new_token(client, alice):
     created = client.post("/api/v2/tokens", headers=basic("alice", PASSWORD)).get_json()
     assert (
