@@ -171,7 +171,7 @@ def _redis_url() -> str:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.RedisError:
-        if os.environ.get("CI"):
+        if os.environ.get("OVERACHIEVER_REQUIRE_ALL") or os.environ.get("CI"):
             raise
         pytest.skip(f"no Redis at {url}")
     return url
