@@ -33,7 +33,8 @@ def issue(user: User, name: str = "api", expires_at: datetime | None = None) -> 
             [{"loc": ["body", "expires_at"], "msg": "must be in the future"}],
         )
     secret = PREFIX + secrets.token_urlsafe(32)
-    with write_transaction() as session:
+    # With the owner's lock: an account deleted meanwhile is a 404, not a foreign-key error.
+    with write_transaction(user.id) as session:
         token = Token(
             user_id=user.id, name=name, digest=digest(secret), created_at=now, expires_at=expires_at
         )

@@ -11,6 +11,7 @@ import pytest
 
 from overachiever.errors import NotFound
 from overachiever.goals import service
+from overachiever.tokens import service as tokens
 from overachiever.users.service import delete_user
 from tests.services.conftest import to_nodes
 
@@ -24,3 +25,9 @@ def test_create_for_a_deleted_owner_is_not_found(owner, other, make):
         service.import_trees(other, to_nodes([{"name": "late", "children": []}]), None)
     with pytest.raises(NotFound):
         service.update_goal(other, parent, {"description": "late"})
+
+
+def test_token_for_a_deleted_account_is_not_found(owner, other):
+    delete_user(owner, other.id)  # deleted between the password check and the token insert
+    with pytest.raises(NotFound, match=f"user {other.id}"):
+        tokens.issue(other, "late")
