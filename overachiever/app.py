@@ -22,6 +22,14 @@ from .openapi import DOCS_ASSETS, configure_openapi
 from .routing import IdConverter, UserRefConverter
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Set on every response that does not set them itself.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+# Flask-Limiter settings whose limits its before-request hook enforces (not a decorator).
+LIMITER_MIDDLEWARE_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
 
 class ApiRequest(Request):
@@ -83,6 +91,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     limiter.init_app(app)
+    _skip_limiter_middleware(app)
 
     from .goals.views import bp as goals_bp
     from .goals.views import trash_bp
@@ -141,13 +150,31 @@ def _register_hooks(app: APIFlask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers["X-Request-ID"] = request_id()
+        # Headers.setdefault raises and catches a KeyError per missing header: look up once.
+        present = {name.lower() for name, _value in headers.items()}
+        defaults = list(SECURITY_HEADERS)
         # Every API answer holds someone's data (v1.0 too): no cache may keep it.
         if request.path.startswith(("/api/", "/v1.0/")):
-            headers.setdefault("Cache-Control", "no-store")
+            defaults.append(("Cache-Control", "no-store"))
         if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+        for name, value in defaults:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if "x-request-id" in present:
+            headers.set("X-Request-ID", request_id())
+        else:
+            headers.add("X-Request-ID", request_id())
         return response
+
+
+def _skip_limiter_middleware(app: APIFlask) -> None:
+    """Unhook Flask-Limiter's check before every request when only decorated views are limited.
+
+    A view decorated with limiter.limit checks its limits itself when it runs; the hook only
+    adds default, application and meta limits, of which there are none unless configured, yet
+    it costs every request a walk through the limiter's tables.
+    """
+    if any(app.config.get(key) for key in LIMITER_MIDDLEWARE_SETTINGS):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)

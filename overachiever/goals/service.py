@@ -180,7 +180,13 @@ def _goal_statement() -> Select[Any]:
         goals.c.deleted_at.is_(None),
     )
     rollup = _stats_statement(one).subquery("rollup")
-    return select(goals, *list(rollup.c)[1:]).join(rollup, rollup.c.root == goals.c.id)
+    # The goal's own row is looked up by its key too: joined on rollup.root alone, PostgreSQL
+    # may expect many roll-up rows and hash-join a scan of the whole goals table.
+    return (
+        select(goals, *list(rollup.c)[1:])
+        .join(rollup, rollup.c.root == goals.c.id)
+        .where(goals.c.id == bindparam("goal_id"))
+    )
 
 
 def _stats_of(row: Any) -> Stats:
