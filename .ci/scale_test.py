@@ -36,7 +36,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.live.support import Client  # noqa: E402
-from tests.liveserver import HOST, Server, basic_header, free_port, start_server  # noqa: E402
+from tests.liveserver import (  # noqa: E402
+    HOST,
+    Server,
+    admin_connection,
+    basic_header,
+    free_port,
+    start_server,
+)
 
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 USERS = 4
@@ -88,18 +95,9 @@ def fail(message: str) -> None:
 
 
 def _admin(base: str) -> Any:
-    import psycopg
     from sqlalchemy.engine import make_url
 
-    url = make_url(base)
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
+    return admin_connection(make_url(base))
 
 
 def create_database(base: str, name: str) -> str:

@@ -21,24 +21,11 @@ from flask.testing import FlaskClient
 from overachiever import create_app
 from overachiever.config import TestConfig
 from overachiever.extensions import db
+from tests.liveserver import admin_connection
 
 PASSWORD = "correct horse battery"
 _TEST_DB_ENV = "OVERACHIEVER_TEST_DATABASE_URL"
 _CREATED_DB = pytest.StashKey[tuple[Any, str]]()
-
-
-def _admin_connection(url: Any) -> Any:
-    """An autocommit connection to the server's maintenance database."""
-    import psycopg
-
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     url = make_url(base)
     name = f"{url.database}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    with _admin_connection(url) as conn:
+    with admin_connection(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     os.environ[_TEST_DB_ENV] = url.set(database=name).render_as_string(hide_password=False)
@@ -65,7 +52,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if created is None:
         return
     url, name = created
-    with _admin_connection(url) as conn:
+    with admin_connection(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -152,29 +139,34 @@ class Account:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def sign_up(
+    client: FlaskClient, name: str, email: str | None = None, password: str = PASSWORD
+) -> Account:
+    """Sign `name` up through the API and give back the Account with a fresh bearer token."""
+    email = email or f"{name.replace(' ', '.')}@example.com"
+    resp = client.post("/api/v2/users", json={"name": name, "email": email, "password": password})
+    assert resp.status_code == 201, resp.get_json()
+    user = resp.get_json()
+    resp = client.post("/api/v2/tokens", headers=basic(name, password))
+    assert resp.status_code == 201, resp.get_json()
+    token = resp.get_json()["token"]
+    return Account(
+        user["id"],
+        name,
+        user["email"],
+        token,
+        user["is_admin"],
+        password,
+        {"Authorization": f"Bearer {token}"},
+    )
+
+
 @pytest.fixture
 def signup(client: FlaskClient) -> Any:
     """Sign up a user through the API and give back an Account with a bearer token."""
 
     def _signup(name: str, email: str | None = None, password: str = PASSWORD) -> Account:
-        email = email or f"{name.replace(' ', '.')}@example.com"
-        resp = client.post(
-            "/api/v2/users", json={"name": name, "email": email, "password": password}
-        )
-        assert resp.status_code == 201, resp.get_json()
-        user = resp.get_json()
-        resp = client.post("/api/v2/tokens", headers=basic(name, password))
-        assert resp.status_code == 201, resp.get_json()
-        token = resp.get_json()["token"]
-        return Account(
-            user["id"],
-            name,
-            user["email"],
-            token,
-            user["is_admin"],
-            password,
-            {"Authorization": f"Bearer {token}"},
-        )
+        return sign_up(client, name, email, password)
 
     return _signup
 

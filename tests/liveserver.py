@@ -71,7 +71,7 @@ class LiveDatabases:
 
         url = make_url(os.environ[_TEST_DB_ENV])
         name = f"{url.database}_live{os.getpid()}_{next(_counter)}"
-        with _admin_connection(url) as conn:
+        with admin_connection(url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         self.made.append(name)
@@ -84,13 +84,14 @@ class LiveDatabases:
         from sqlalchemy.engine import make_url
 
         url = make_url(os.environ[_TEST_DB_ENV])
-        with _admin_connection(url) as conn:
+        with admin_connection(url) as conn:
             for name in self.made:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.made.clear()
 
 
-def _admin_connection(url: Any) -> Any:
+def admin_connection(url: Any) -> Any:
+    """An autocommit connection to the PostgreSQL server's maintenance database."""
     import psycopg
 
     return psycopg.connect(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from overachiever.extensions import db
-from tests.conftest import PASSWORD, Account, basic, build_app, dispose
+from tests.conftest import PASSWORD, Account, build_app, dispose, sign_up
 
 # Columns that a refused request may still change: a token's last use is refreshed when the
 # attacker's own token authenticates the request.
@@ -28,23 +28,7 @@ def module_app(folder: Path, **overrides: Any) -> Iterator[Any]:
 
 def account(client: Any, name: str, password: str = PASSWORD) -> Account:
     """Sign `name` up through the API and give back the account with a fresh bearer token."""
-    resp = client.post(
-        "/api/v2/users", json={"name": name, "email": f"{name}@example.com", "password": password}
-    )
-    assert resp.status_code == 201, resp.get_json()
-    user = resp.get_json()
-    resp = client.post("/api/v2/tokens", headers=basic(name, password))
-    assert resp.status_code == 201, resp.get_json()
-    token = resp.get_json()["token"]
-    return Account(
-        user["id"],
-        name,
-        user["email"],
-        token,
-        user["is_admin"],
-        password,
-        {"Authorization": f"Bearer {token}"},
-    )
+    return sign_up(client, name, password=password)
 
 
 def db_snapshot(application: Any) -> dict[str, list[tuple[Any, ...]]]:
