@@ -233,33 +233,36 @@ def demo(count: int | None, user_name: str) -> None:
     click.echo(secret)
 
 
-@main.command()
-@click.option(
+# -o FILE of the commands that print a document.
+output_option = click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write here instead of stdout.",
 )
-@with_appcontext
-def openapi(output: Path | None) -> None:
-    """Print the OpenAPI 3.1 document."""
-    text = json.dumps(current_app.spec, indent=2, sort_keys=False)  # type: ignore[attr-defined]
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print a document, or write it to `output` and say so on stderr."""
     if output is None:
-        click.echo(text)
+        click.echo(text, nl=False)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
 
 
 @main.command()
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write here instead of stdout.",
-)
+@output_option
+@with_appcontext
+def openapi(output: Path | None) -> None:
+    """Print the OpenAPI 3.1 document."""
+    text = json.dumps(current_app.spec, indent=2, sort_keys=False)  # type: ignore[attr-defined]
+    _emit(text + "\n", output)
+
+
+@main.command()
+@output_option
 @click.option(
     "--base-url",
     default="http://127.0.0.1:5000",
@@ -271,12 +274,7 @@ def postman(output: Path | None, base_url: str) -> None:
     """Print a Postman collection (v2.1) of every v2, v1.0 and user directory call."""
     from .postman import build_collection, dumps
 
-    text = dumps(build_collection(current_app.spec, base_url))  # type: ignore[attr-defined]
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+    _emit(dumps(build_collection(current_app.spec, base_url)), output)  # type: ignore[attr-defined]
 
 
 @main.command("purge-trash")
