@@ -662,20 +662,37 @@ def _delete_trashed(doomed: Callable[[Any], Any]) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _purge_expired(owner_id: int | None, now: datetime) -> int:
+def _purge_expired(owner_id: int, now: datetime) -> int:
     cutoff = now - _retention()
 
     def expired(g: Any) -> Any:
-        cond = and_(g.trash_root_id.is_not(None), g.deleted_at < cutoff)
-        return cond if owner_id is None else and_(cond, g.owner_id == owner_id)
+        return and_(g.owner_id == owner_id, g.trash_root_id.is_not(None), g.deleted_at < cutoff)
 
     return _delete_trashed(expired)
 
 
 def purge_expired() -> int:
     """Purge every trashed goal older than the retention period (for cron); returns the count."""
-    with write_transaction():
-        return _purge_expired(None, utcnow())
+    now = utcnow()
+    owners = (
+        db.session.execute(
+            select(Goal.owner_id)
+            .where(Goal.trash_root_id.is_not(None), Goal.deleted_at < now - _retention())
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    purged = 0
+    for owner_id in owners:
+        # Owner by owner, under each owner's lock, like every other change to a tree: a restore
+        # racing the purge waits for it (and then finds the goal gone) instead of failing.
+        try:
+            with write_transaction(owner_id):
+                purged += _purge_expired(owner_id, now)
+        except NotFound:
+            continue  # the account was deleted meanwhile, and its goals with it
+    return purged
 
 
 def list_trash(owner: User) -> list[dict[str, Any]]:
