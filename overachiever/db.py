@@ -76,12 +76,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         # A writer takes the write lock up front, waiting for it under busy_timeout, so it can
         # never fail later when upgrading a read snapshot that another writer made stale.
-        if _immediate.get():
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            # A deferred BEGIN takes no lock and cannot fail: sent straight through the driver,
-            # it skips the cost of a whole statement execution on every read request.
-            conn.connection.driver_connection.execute("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 def _lock_owner(session: Session, owner_id: int, row_lock: bool) -> None:
