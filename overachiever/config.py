@@ -28,10 +28,11 @@ def _rate_limit_env(name: str, raw: str) -> str:
     return raw
 
 
-# Engine options of every process: a connection the database dropped (restart, failover, idle
-# timeout) is replaced before a request gets it, and none is older than the idle timeouts of
-# common firewalls and poolers.
-POOL_HEALTH: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+# Engine options of every process: no pooled connection is older than the idle timeouts of
+# common firewalls and poolers. A connection the server closed (restart, failover, idle timeout)
+# is replaced before a request gets it by db.configure_engine's checkout hook, which needs no
+# round trip, unlike pool_pre_ping's SELECT 1 on every checkout.
+POOL_HEALTH: dict[str, Any] = {"pool_recycle": 1800}
 
 
 def pool_options(threads: int) -> dict[str, Any]:

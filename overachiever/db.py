@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextvars
+import select as select_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, event, select, text
+from sqlalchemy import BigInteger, DateTime, Integer, bindparam, event, select, text
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -52,31 +55,114 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# Set while a service runs a write transaction: SQLite then starts it with BEGIN IMMEDIATE.
-_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+# What the next transaction SQLAlchemy begins is, in the database: None, statement by statement
+# (each statement its own transaction, as PostgreSQL's READ COMMITTED sees it anyway); "read", a
+# transaction that reads one snapshot; "write", one that takes the write lock up front.
+_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("tx_mode", default=None)
+
+
+@contextmanager
+def transaction_mode(mode: str) -> Iterator[None]:
+    """Make the transactions begun inside this block real ones of that mode ("read", "write")."""
+    token = _mode.set(mode)
+    try:
+        yield
+    finally:
+        _mode.reset(token)
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
-    """Install per-connection settings: WAL, foreign keys, busy timeout, durable commits."""
-    if engine.dialect.name != "sqlite":
-        return
+    """Install per-connection settings and the begin hook (see _mode).
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event issue BEGIN, instead of pysqlite's implicit one.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
+    Requests mostly read one row or two: run outside a transaction, a read costs no BEGIN and
+    no ROLLBACK (two round trips on PostgreSQL). Writes and multi-statement reads ask for a
+    real transaction (write_transaction, read_transaction).
+    """
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let the begin hook below issue BEGIN, instead of pysqlite's implicit one.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+    elif engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "checkout")
+        def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            # The pool's health check without a round trip: an idle connection has nothing to
+            # read unless the server closed it (restart, failover, idle timeout) or broke it.
+            if dbapi_conn.closed or select_module.select([dbapi_conn.fileno()], [], [], 0)[0]:
+                raise DisconnectionError("the server closed this pooled connection")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        _begin_in_database(conn, _mode.get())
+
+
+def _begin_in_database(conn: Any, mode: str | None) -> None:
+    """Start (or not, for None) the database's transaction on a connection SQLAlchemy began."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
         # A writer takes the write lock up front, waiting for it under busy_timeout, so it can
         # never fail later when upgrading a read snapshot that another writer made stale.
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        if mode is not None:
+            raw.execute("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")
+    elif conn.dialect.name == "postgresql":
+        # psycopg sends BEGIN with the first statement unless in autocommit; the connection is
+        # idle here, so switching costs no round trip.
+        raw.autocommit = mode is None
+
+
+def _in_database_transaction(session: Session) -> bool:
+    """Whether the session's connection has a database transaction open (not just SQLAlchemy's)."""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite":
+        return bool(raw.in_transaction)
+    if conn.dialect.name == "postgresql":
+        return not raw.autocommit
+    return True
+
+
+def _begin(session: Session, mode: str) -> None:
+    """Give the session a database transaction of this mode, from its next statement on."""
+    if session.in_transaction():
+        if not _in_database_transaction(session):
+            # Statement by statement so far (authentication): this transaction becomes real.
+            _begin_in_database(session.connection(), mode)
+            return
+        if mode == "read":
+            return  # already reading in a transaction
+        # End the read transaction the request began, so the write starts on a fresh snapshot
+        # with the write lock.
+        session.commit()
+    with transaction_mode(mode):
+        session.connection()
+
+
+def read_transaction() -> None:
+    """Read the rest of this request in one transaction (one snapshot on SQLite).
+
+    For reads of several statements, and for streaming (PostgreSQL's server-side cursors need a
+    transaction); it ends with the request.
+    """
+    _begin(db.session(), "read")
+
+
+@cache
+def _owner_statements() -> tuple[Any, Any]:
+    """The owner look-up, plain and locking, built once (the models import this module)."""
+    from .users.models import User
+
+    users = User.__table__
+    plain = select(users.c.id).where(users.c.id == bindparam("owner_id"))
+    return plain, plain.with_for_update()
 
 
 def _lock_owner(session: Session, owner_id: int, row_lock: bool) -> None:
@@ -86,10 +172,10 @@ def _lock_owner(session: Session, owner_id: int, row_lock: bool) -> None:
     writes must then fail as not found, not on the foreign key of a goal.
     """
     from .errors import NotFound
-    from .users.models import User
 
-    stmt = select(User.id).where(User.id == owner_id)
-    if session.execute(stmt.with_for_update() if row_lock else stmt).first() is None:
+    plain, locked = _owner_statements()
+    stmt = locked if row_lock else plain
+    if session.connection().execute(stmt, {"owner_id": owner_id}).first() is None:
         raise NotFound(f"user {owner_id} not found")
 
 
@@ -103,19 +189,11 @@ def write_transaction(
     serialise_all serialises the whole operation across the database (e.g. first-user sign-up).
     """
     session: Session = db.session()  # the request's session behind the scoped proxy
-    if session.in_transaction():
-        # End the read-only transaction the request may have started (authentication), so the
-        # write starts on a fresh snapshot with the write lock.
-        session.commit()
-    token = _immediate.set(True)
     try:
+        _begin(session, "write")
         dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            if serialise_all:
-                session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
-        elif dialect == "sqlite":
-            # BEGIN IMMEDIATE already holds SQLite's single write lock; start the transaction now.
-            session.connection()
+        if dialect == "postgresql" and serialise_all:
+            session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
         if owner_id is not None:
             _lock_owner(session, owner_id, dialect == "postgresql")
         yield session
@@ -123,5 +201,3 @@ def write_transaction(
     except BaseException:
         session.rollback()
         raise
-    finally:
-        _immediate.reset(token)

@@ -37,7 +37,7 @@ def test_a_worker_pool_holds_a_connection_per_thread_and_checks_them(worker_app)
     pool = _pool(worker_app(threads=3))
     assert pool.size() == 3
     assert pool._max_overflow == 2
-    assert pool._pre_ping is True
+    assert pool._pre_ping is False  # replaced by a checkout hook with no round trip
     assert 0 < pool._recycle <= 3600
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
 
-from ..db import utcnow, write_transaction
+from ..db import read_transaction, utcnow, write_transaction
 from ..errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
 from ..extensions import db
 from ..users.models import User
@@ -275,6 +275,7 @@ class ListFilter:
 
 def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
     """A page of the owner's live goals, and how many match in all."""
+    read_transaction()  # the count, the page and its roll-ups from one snapshot
     stmt: Select[Any] = select(Goal).where(Goal.owner_id == owner.id, LIVE)
     if f.parent == "root":
         stmt = stmt.where(Goal.parent_id.is_(None))
@@ -313,12 +314,14 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
 
 def forest(owner: User) -> Forest:
     """The owner's whole live forest, read with one query."""
+    read_transaction()  # streamed with a server-side cursor on PostgreSQL
     rows = db.session.connection().execute(_FOREST, {"owner_id": owner.id})
     return Forest.from_grouped(rows)
 
 
 def subtree(owner: User, goal_id: int) -> Forest:
     """The live subtree rooted at one of the owner's goals: two queries."""
+    read_transaction()
     root = _live_goal(owner.id, goal_id)
     rows = db.session.connection().execute(_SUBTREE, {"root_id": root.id})
     return Forest.from_grouped(rows, roots=[root.id])
@@ -445,40 +448,83 @@ def _flush_names() -> None:
         raise NameConflict("a sibling goal already has that name") from exc
 
 
+def _insert_statement(top: bool, auto_position: bool) -> Any:
+    """INSERT one goal and return its row; its position, unless given, follows its last sibling.
+
+    One statement: the position is computed by the database, in the same write transaction.
+    """
+    position: Any = bindparam("position")
+    if auto_position:
+        last = func.max(goals.c.position)
+        position = (
+            select(case((last >= POSITION_LIMIT, POSITION_LIMIT), else_=func.coalesce(last + 1, 0)))
+            .where(
+                goals.c.owner_id == bindparam("sibling_owner"),
+                goals.c.deleted_at.is_(None),
+                goals.c.parent_id.is_(None)
+                if top
+                else goals.c.parent_id == bindparam("sibling_of"),
+            )
+            .scalar_subquery()
+        )
+    return insert(goals).values(position=position).returning(*goals.c)
+
+
+_INSERT = {
+    (top, auto): _insert_statement(top, auto) for top in (True, False) for auto in (True, False)
+}
+_PARENT_LIVE = select(goals.c.id).where(
+    goals.c.id == bindparam("goal_id"), goals.c.owner_id == bindparam("owner_id"), LIVE
+)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL names the condition by SQLSTATE; SQLite only in its message.
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE" in str(exc.orig)
+
+
 def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
     """Create a goal (under a parent of the same owner, or at the top level)."""
     now = utcnow()
     start = data.get("start") or now
     _check_times(start, data.get("end"))
+    parent_id, name = data.get("parent_id"), data["name"]
+    position = data.get("position")
+    row = {
+        "owner_id": owner.id,
+        "parent_id": parent_id,
+        "name": name,
+        "description": data.get("description") or "",
+        "start": start,
+        "end": data.get("end"),
+        "due": data.get("due"),
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "sibling_owner": owner.id,
+        "sibling_of": parent_id,
+        "position": position,
+    }
     with write_transaction(owner.id) as session:
-        parent_id = data.get("parent_id")
-        if parent_id is not None:
-            _live_goal(owner.id, parent_id, "parent goal")
-        _check_name_free(owner.id, parent_id, data["name"])
-        position = data.get("position")
-        if position is None:
-            position = _next_position(owner.id, parent_id)
-        else:
+        conn = session.connection()
+        if (
+            parent_id is not None
+            and conn.execute(_PARENT_LIVE, {"goal_id": parent_id, "owner_id": owner.id}).first()
+            is None
+        ):
+            raise NotFound(f"parent goal {parent_id} not found")
+        if position is not None:
             _open_slot(owner.id, parent_id, position, now)
-        goal = Goal(
-            owner_id=owner.id,
-            parent_id=parent_id,
-            name=data["name"],
-            description=data.get("description") or "",
-            start=start,
-            end=data.get("end"),
-            due=data.get("due"),
-            position=position,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
-        session.add(goal)
-        _flush_names()
-        view = GoalView(
-            goal, Stats(done=goal.end is not None, done_leaves=int(goal.end is not None))
-        )
-    return view
+        try:
+            goal = conn.execute(_INSERT[parent_id is None, position is None], row).one()
+        except IntegrityError as exc:
+            # The sibling-name index decides, in the same statement, instead of a look-up first.
+            if not _is_unique_violation(exc):
+                raise
+            where = "at the top level" if parent_id is None else f"under goal {parent_id}"
+            raise NameConflict(f"a goal named {name!r} already exists {where}") from exc
+    done = goal.end is not None
+    return GoalView(goal, Stats(done=done, done_leaves=int(done)))
 
 
 _WRITABLE = ("name", "description", "parent_id", "position", "start", "end", "due")

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from overachiever import models  # noqa: F401  (fills the metadata)
-from overachiever.db import _immediate
+from overachiever.db import transaction_mode
 from overachiever.extensions import db
 
 target_metadata = db.metadata
@@ -24,37 +24,33 @@ def run_migrations_online() -> None:
     engine = db.engine
     # On SQLite the migration transaction starts with BEGIN IMMEDIATE: a second process that
     # starts at the same time waits, then finds the schema already current.
-    flag = _immediate.set(True)
     sqlite = engine.dialect.name == "sqlite"
-    try:
-        with engine.connect() as connection:
-            if sqlite:
-                # Rebuilding a table drops it, and with foreign keys on that would delete or
-                # orphan the rows referring to it. The pragma only works outside a transaction
-                # (so on the driver's own connection, before SQLAlchemy begins one); the keys
-                # are checked before commit instead, and switched on again afterwards.
-                _pragma(connection, "foreign_keys = OFF")
-            try:
-                context.configure(
-                    connection=connection,
-                    target_metadata=target_metadata,
-                    render_as_batch=sqlite,
-                    compare_type=True,
-                    transactional_ddl=True,
-                )
-                with context.begin_transaction():
-                    if engine.dialect.name == "postgresql":
-                        connection.execute(text("SELECT pg_advisory_xact_lock(7264)"))
-                    context.run_migrations()
-                    if sqlite:
-                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
-                        if broken is not None:
-                            raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
-            finally:
+    with transaction_mode("write"), engine.connect() as connection:
+        if sqlite:
+            # Rebuilding a table drops it, and with foreign keys on that would delete or
+            # orphan the rows referring to it. The pragma only works outside a transaction
+            # (so on the driver's own connection, before SQLAlchemy begins one); the keys
+            # are checked before commit instead, and switched on again afterwards.
+            _pragma(connection, "foreign_keys = OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(7264)"))
+                context.run_migrations()
                 if sqlite:
-                    _pragma(connection, "foreign_keys = ON")
-    finally:
-        _immediate.reset(flag)
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration broke a foreign key: {tuple(broken)}")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys = ON")
 
 
 if context.is_offline_mode():

@@ -1,0 +1,124 @@
+"""Transactions and pooled connections: what a request costs the database, and what it survives."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from overachiever.extensions import db
+from tests.conftest import sign_up
+from tests.liveserver import admin_connection
+
+
+@pytest.fixture
+def statements(app: Any) -> Iterator[list[str]]:
+    """The SQL the app sends to the database while the test runs.
+
+    On SQLite that is everything the driver runs, BEGIN and COMMIT included; on PostgreSQL,
+    the statements SQLAlchemy sends (psycopg adds BEGIN and COMMIT itself).
+    """
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(sql: str) -> None:
+        sent.append(" ".join(sql.split()))
+
+    def trace(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.set_trace_callback(record)
+
+    def executed(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        record(sql)
+
+    hook: tuple[str, Any] = (
+        ("checkout", trace) if _is_sqlite(app) else ("before_cursor_execute", executed)
+    )
+    event.listen(engine, *hook)
+    yield sent
+    event.remove(engine, *hook)
+
+
+def _is_sqlite(app: Any) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+
+
+def test_a_single_read_is_two_statements_outside_any_transaction(app, client, statements):
+    account = sign_up(client, "reader")
+    goal = client.post("/api/v2/goals", json={"name": "read me"}, headers=account.headers)
+    statements.clear()
+    resp = client.get(f"/api/v2/goals/{goal.get_json()['id']}", headers=account.headers)
+    assert resp.status_code == 200
+    # The token, then the goal with its roll-ups: no BEGIN, no second look-up.
+    assert len(statements) == 2, statements
+    assert not any(s.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in statements)
+
+
+def test_creating_a_goal_is_one_insert_in_a_write_transaction(app, client, statements):
+    account = sign_up(client, "writer")
+    client.post("/api/v2/goals", json={"name": "first"}, headers=account.headers)
+    statements.clear()
+    resp = client.post("/api/v2/goals", json={"name": "second"}, headers=account.headers)
+    assert resp.status_code == 201
+    assert resp.get_json()["position"] == 1
+    inserts = [s for s in statements if s.upper().startswith("INSERT")]
+    assert len(inserts) == 1, statements
+    # The token; then the owner's row (locked on PostgreSQL) and the insert, in a transaction
+    # that SQLite starts by taking the write lock.
+    if _is_sqlite(app):
+        assert statements[1:] == ["BEGIN IMMEDIATE", *statements[2:4], "COMMIT"], statements
+        assert statements[3] == inserts[0]
+    else:
+        assert len(statements) == 3, statements
+
+
+def test_a_name_clash_found_by_the_insert_is_a_409_that_names_the_goal(client):
+    account = sign_up(client, "clash")
+    parent = client.post("/api/v2/goals", json={"name": "p"}, headers=account.headers).get_json()
+    body = {"name": "twin", "parent_id": parent["id"]}
+    assert client.post("/api/v2/goals", json=body, headers=account.headers).status_code == 201
+    resp = client.post("/api/v2/goals", json=body, headers=account.headers)
+    assert resp.status_code == 409
+    assert (
+        resp.get_json()["detail"] == f"a goal named 'twin' already exists under goal {parent['id']}"
+    )
+    listed = client.get("/api/v2/goals", headers=account.headers).get_json()
+    assert [g["name"] for g in listed["items"]] == ["p", "twin"]
+
+
+def _wait_until_gone(conn: Any, database: str) -> None:
+    """Wait until the terminated backends have exited (pg_terminate_backend only signals)."""
+    for _ in range(100):
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchone()
+        if row is not None and row[0] == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the backends did not exit")
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_before_a_request_gets_it(app, client):
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not url.drivername.startswith("postgresql"):
+        pytest.skip("only a database server closes connections")
+    account = sign_up(client, "survivor")
+    assert client.get("/api/v2/goals", headers=account.headers).status_code == 200
+    with app.app_context():
+        assert db.engine.pool.checkedin() >= 1  # a pooled connection waits for the next request
+    # What a server restart does to every connection: the backends end, their sockets close.
+    with admin_connection(url) as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.database,),
+        ).fetchone()
+        assert ended is not None
+        assert ended[0] >= 1
+        _wait_until_gone(conn, url.database)
+    for _ in range(3):
+        assert client.get("/api/v2/goals", headers=account.headers).status_code == 200
