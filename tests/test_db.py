@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from overachiever.extensions import db
+from overachiever.goals import service as goals
+from overachiever.users.models import User
 from tests.conftest import sign_up
 from tests.liveserver import admin_connection
 
@@ -122,3 +124,19 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_a_request_gets
         _wait_until_gone(conn, url.database)
     for _ in range(3):
         assert client.get("/api/v2/goals", headers=account.headers).status_code == 200
+
+
+def test_a_large_import_leaves_postgresql_planner_statistics_that_know_it(app, client):
+    if not make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername.startswith("postgresql"):
+        pytest.skip("PostgreSQL's planner statistics")
+    account = sign_up(client, "importer")
+    chain = [f"step {i}" for i in range(goals.ANALYZE_AFTER)]
+    with app.app_context():
+        goals.bulk_create_chain(db.session.get(User, account.id), chain)
+        planned = db.session.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'goals'::regclass")
+        ).scalar()
+    # Without the refresh the planner still believes the table empty (-1: never analyzed),
+    # and walks the chain with a scan of the table per level.
+    assert planned is not None
+    assert planned >= len(chain)

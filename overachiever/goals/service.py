@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Row
@@ -617,6 +618,9 @@ class ImportedNode:
     position: int
 
 
+_PLANNER_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'goals'::regclass")
+
+
 def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | None) -> list[int]:
     """Create validated nodes (given in pre-order) in one transaction; returns their ids."""
     now = utcnow()
@@ -677,7 +681,26 @@ def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | No
                 raise NameConflict("two imported siblings share a name") from exc
             for i, new_id in zip(members, result.scalars().all(), strict=True):
                 ids[i] = new_id
+        _refresh_statistics(session, len(nodes))
     return ids
+
+
+# The smallest import after which PostgreSQL's planner statistics are refreshed at once.
+ANALYZE_AFTER = 1000
+
+
+def _refresh_statistics(session: Any, added: int) -> None:
+    """Re-analyze the goals table after an import that is a large part of it (PostgreSQL).
+
+    Autovacuum catches up within a minute or so; until then the planner takes the table for
+    the size it was, and may walk a deep tree with a scan of the table per level (seconds for
+    a 10 000-deep chain instead of milliseconds).
+    """
+    if added < ANALYZE_AFTER or session.get_bind().dialect.name != "postgresql":
+        return
+    known = session.execute(_PLANNER_ROWS).scalar()
+    if known is None or known < 0 or added * 10 >= known:  # -1: never analyzed
+        session.execute(text("ANALYZE goals"))
 
 
 # ---------------------------------------------------------------------------- trash
@@ -741,21 +764,33 @@ def purge_expired() -> int:
     return purged
 
 
+def _trash_statement() -> Select[Any]:
+    """The owner's trashed roots since :cutoff, each with the size of its subtree.
+
+    Joined root to members (each member found once, by its index), not to a grouped subquery:
+    a planner that misjudges the trash's size then still does linear work.
+    """
+    root, member = goals.alias("root"), goals.alias("member")
+    return (
+        select(root.c.id, root.c.name, root.c.parent_id, root.c.deleted_at, func.count())
+        .join(member, member.c.trash_root_id == root.c.id)
+        .where(
+            root.c.owner_id == bindparam("owner_id"),
+            root.c.trash_root_id == root.c.id,
+            root.c.deleted_at >= bindparam("cutoff"),
+        )
+        .group_by(root.c.id, root.c.name, root.c.parent_id, root.c.deleted_at)
+        .order_by(root.c.deleted_at.desc(), root.c.id.desc())
+    )
+
+
+_TRASH = _trash_statement()
+
+
 def list_trash(owner: User) -> list[dict[str, Any]]:
     """The owner's trashed subtrees that have not expired, newest first."""
     cutoff = utcnow() - _retention()
-    counts = (
-        select(Goal.trash_root_id.label("root"), func.count().label("n"))
-        .where(Goal.owner_id == owner.id, Goal.trash_root_id.is_not(None))
-        .group_by(Goal.trash_root_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Goal.id, Goal.name, Goal.parent_id, Goal.deleted_at, counts.c.n)
-        .join(counts, counts.c.root == Goal.id)
-        .where(Goal.owner_id == owner.id, Goal.deleted_at >= cutoff)
-        .order_by(Goal.deleted_at.desc(), Goal.id.desc())
-    )
+    rows = db.session.execute(_TRASH, {"owner_id": owner.id, "cutoff": cutoff})
     retention = _retention()
     return [
         {
