@@ -52,9 +52,10 @@ class Plan:
 class Suite:
     """Runs the cases, collecting table rows and plot series."""
 
-    def __init__(self, plan: Plan, out: Path) -> None:
+    def __init__(self, plan: Plan, out: Path, baseline: Path | None = None) -> None:
         self.plan = plan
         self.out = out
+        self.baseline = baseline
         self.results: list[Result] = []
         self.series: list[Series] = []
         self.bars: dict[str, float] = {}
@@ -84,7 +85,7 @@ class Suite:
             app = start_app(db.url, folder / "server.log")
             forest_times = self.forest_read(kind, db, app, users)
             self.depth(kind, app, users["chain"], forest_times)
-            self.single_reads_and_writes(kind, app, users)
+            self.single_reads_and_writes(kind, app, users, db.url)
             if "database is locked" in app.log_text():
                 raise RuntimeError(f"the {kind} server log mentions 'database is locked'")
         finally:
@@ -217,58 +218,84 @@ class Suite:
         )
         self.series.append(Series(f"chain, nested {n} deep ({kind})", {n: t}, "*"))
 
-    def single_reads_and_writes(self, kind: str, app: Process, users: dict[str, User]) -> None:
-        """Cases 3 and 4: wrk against the app and the floor app, alternately."""
+    def single_reads_and_writes(
+        self, kind: str, app: Process, users: dict[str, User], database_url: str
+    ) -> None:
+        """Cases 3 and 4: wrk against the app and the floor app (and a baseline), alternately."""
         assert self.floor_server is not None
         reader = users[f"forest-{self.plan.sizes[0]}"]
         writer = users["writer"]
         goal_id = reader.goal_ids[0]  # a top-level goal with a subtree of its own
-        floor_rps, read_rps, write_rps = [], [], []
-        errors = 0
-        for _ in range(self.plan.rounds):
-            result = wrk(self.floor_server.base + "/api/v2/goals/1", self.plan.wrk_seconds, {})
-            floor_rps.append(result.rps)
-            result = wrk(
-                f"{app.base}/api/v2/goals/{goal_id}", self.plan.wrk_seconds, reader.headers
+        servers = {"": app}
+        if self.baseline is not None:
+            # Other code over the same database, measured in the same rounds: before and after.
+            servers[", baseline"] = start_app(
+                database_url, self.out / f"baseline-{kind}.log", self.baseline
             )
-            read_rps.append(result.rps)
-            errors += result.errors
-            script = self.out / f"post-{uuid.uuid4().hex}.lua"
-            script.write_text(WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem)))
-            result = wrk(app.base + "/api/v2/goals", self.plan.wrk_seconds, writer.headers, script)
-            script.unlink()
-            write_rps.append(result.rps)
-            errors += result.errors
+        floor_rps: list[float] = []
+        read_rps: dict[str, list[float]] = {name: [] for name in servers}
+        write_rps: dict[str, list[float]] = {name: [] for name in servers}
+        errors = 0
+        try:
+            for _ in range(self.plan.rounds):
+                result = wrk(self.floor_server.base + "/api/v2/goals/1", self.plan.wrk_seconds, {})
+                floor_rps.append(result.rps)
+                for name, server in servers.items():
+                    result = wrk(
+                        f"{server.base}/api/v2/goals/{goal_id}",
+                        self.plan.wrk_seconds,
+                        reader.headers,
+                    )
+                    read_rps[name].append(result.rps)
+                    errors += result.errors
+                for name, server in servers.items():
+                    script = self.out / f"post-{uuid.uuid4().hex}.lua"
+                    script.write_text(
+                        WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem))
+                    )
+                    result = wrk(
+                        server.base + "/api/v2/goals", self.plan.wrk_seconds, writer.headers, script
+                    )
+                    script.unlink()
+                    write_rps[name].append(result.rps)
+                    errors += result.errors
+        finally:
+            for name, server in servers.items():
+                if name:
+                    server.stop()
         if errors:
             raise RuntimeError(f"{errors} failed requests under load on {kind}")
-        f, r, w = median(floor_rps), median(read_rps), median(write_rps)
-        self.add(
-            Result(
-                "single reads (rps)",
-                kind,
-                None,
-                f"{r:.0f}/s",
-                f"{f:.0f}/s",
-                r / f,
-                "≥ 0.5x",
-                r / f >= 0.5,
-            )
-        )
-        self.add(
-            Result(
-                "writes (rps)",
-                kind,
-                None,
-                f"{w:.0f}/s",
-                f"{f:.0f}/s",
-                w / f,
-                "≥ 0.25x",
-                w / f >= 0.25,
-            )
-        )
+        f = median(floor_rps)
         self.bars[f"floor: minimal Flask GET ({kind} run)"] = f
-        self.bars[f"GET /api/v2/goals/{{id}} ({kind})"] = r
-        self.bars[f"POST /api/v2/goals ({kind})"] = w
+        for name in servers:
+            r, w = median(read_rps[name]), median(write_rps[name])
+            targets = not name  # the baseline is reported, not judged
+            self.add(
+                Result(
+                    f"single reads{name} (rps)",
+                    kind,
+                    None,
+                    f"{r:.0f}/s",
+                    f"{f:.0f}/s",
+                    r / f,
+                    "≥ 0.5x" if targets else "",
+                    r / f >= 0.5 if targets else None,
+                )
+            )
+            self.add(
+                Result(
+                    f"writes{name} (rps)",
+                    kind,
+                    None,
+                    f"{w:.0f}/s",
+                    f"{f:.0f}/s",
+                    w / f,
+                    "≥ 0.25x" if targets else "",
+                    w / f >= 0.25 if targets else None,
+                )
+            )
+            self.bars[f"GET /api/v2/goals/{{id}}{name} ({kind})"] = r
+            self.bars[f"POST /api/v2/goals{name} ({kind})"] = w
 
     def memory(self, kind: str, postgres_url: str | None) -> None:
         """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""
@@ -382,12 +409,18 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL URL (a database named after it is created and dropped)",
     )
     pg.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of other code with the same migrations (git worktree add DIR REV): "
+        "its single reads and writes are measured in the same rounds, before against after",
+    )
     args = parser.parse_args(argv)
 
     plan = Plan.make(args.smoke)
     out = args.out or Path(tempfile.mkdtemp(prefix="overachiever-bench-"))
     out.mkdir(parents=True, exist_ok=True)
-    suite = Suite(plan, out)
+    suite = Suite(plan, out, args.baseline.resolve() if args.baseline else None)
     started = time.monotonic()
     kinds: list[tuple[str, str | None]] = [("sqlite", None)]
     if not args.no_postgres:

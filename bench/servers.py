@@ -88,19 +88,20 @@ class Process:
                 self.proc.wait()
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> Process:
+def _start(args: list[str], env: dict[str, str], log: Path, root: Path | None = None) -> Process:
     port = free_port()
+    root = root or code_root()
     full_env = {
         **os.environ,
         **env,
-        "PYTHONPATH": str(code_root()),
+        "PYTHONPATH": str(root),
         "OVERACHIEVER_LOGIN_LIMIT": "100000/minute",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
             [*args, "--host", HOST, "--port", str(port), "--workers", "2"],
             env=full_env,
-            cwd=code_root(),
+            cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped as one
@@ -121,10 +122,16 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> Process:
     raise RuntimeError(f"server did not start:\n{server.log_text()}")
 
 
-def start_app(database_url: str, log: Path) -> Process:
-    """`overachiever serve --workers 2` on a free port (it applies migrations first)."""
+def start_app(database_url: str, log: Path, root: Path | None = None) -> Process:
+    """`overachiever serve --workers 2` on a free port (it applies migrations first).
+
+    root: a checkout of other code to serve instead of this one (a baseline).
+    """
     return _start(
-        [sys.executable, "-m", "overachiever.cli", "serve"], {"DATABASE_URL": database_url}, log
+        [sys.executable, "-m", "overachiever.cli", "serve"],
+        {"DATABASE_URL": database_url},
+        log,
+        root,
     )
 
 
