@@ -268,34 +268,26 @@ class Suite:
         f = median(floor_rps)
         self.bars[f"floor: minimal Flask GET ({kind} run)"] = f
         for name in servers:
-            r, w = median(read_rps[name]), median(write_rps[name])
-            targets = not name  # the baseline is reported, not judged
-            self.add(
-                Result(
-                    f"single reads{name} (rps)",
-                    kind,
-                    None,
-                    f"{r:.0f}/s",
-                    f"{f:.0f}/s",
-                    r / f,
-                    "≥ 0.5x" if targets else "",
-                    r / f >= 0.5 if targets else None,
-                )
+            judged = not name  # the baseline is reported, not judged
+            cases = (
+                ("single reads", read_rps[name], 0.5, "GET /api/v2/goals/{id}"),
+                ("writes", write_rps[name], 0.25, "POST /api/v2/goals"),
             )
-            self.add(
-                Result(
-                    f"writes{name} (rps)",
-                    kind,
-                    None,
-                    f"{w:.0f}/s",
-                    f"{f:.0f}/s",
-                    w / f,
-                    "≥ 0.25x" if targets else "",
-                    w / f >= 0.25 if targets else None,
+            for case, measured, target, bar in cases:
+                rps = median(measured)
+                self.add(
+                    Result(
+                        f"{case}{name} (rps)",
+                        kind,
+                        None,
+                        f"{rps:.0f}/s",
+                        f"{f:.0f}/s",
+                        rps / f,
+                        f"≥ {target}x" if judged else "",
+                        rps / f >= target if judged else None,
+                    )
                 )
-            )
-            self.bars[f"GET /api/v2/goals/{{id}}{name} ({kind})"] = r
-            self.bars[f"POST /api/v2/goals{name} ({kind})"] = w
+                self.bars[f"{bar}{name} ({kind})"] = rps
 
     def memory(self, kind: str, postgres_url: str | None) -> None:
         """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""
