@@ -310,7 +310,9 @@ def list_goals(owner: User, f: ListFilter) -> tuple[list[GoalView], int]:
         .all()
     )
     stats = stats_for([g.id for g in page])
-    return [GoalView(g, stats[g.id]) for g in page], total
+    # PostgreSQL reads each statement at its own moment (READ COMMITTED): a goal purged between
+    # the page and its roll-ups is left out, as if the page had been read a moment later.
+    return [GoalView(g, stats[g.id]) for g in page if g.id in stats], total
 
 
 def forest(owner: User) -> Forest:

@@ -387,6 +387,22 @@ def test_list_parent_filter(owner: User, listed: dict[str, int]) -> None:
         service.list_goals(owner, ListFilter(parent="999999"))
 
 
+def test_list_leaves_out_a_goal_purged_between_its_page_and_roll_ups(
+    owner: User, listed: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL reads each statement at its own moment: a purge may land between the two.
+    real = service.stats_for
+
+    def purged_meanwhile(root_ids: Any) -> Any:
+        stats = real(root_ids)
+        stats.pop(listed["bravo"], None)
+        return stats
+
+    monkeypatch.setattr(service, "stats_for", purged_meanwhile)
+    views, total = service.list_goals(owner, ListFilter(parent="root"))
+    assert (names(views), total) == (["alpha", "charlie"], 3)
+
+
 def test_list_carries_roll_ups(owner: User, listed: dict[str, int]) -> None:
     views, _ = service.list_goals(owner, ListFilter(parent="root"))
     alpha = views[0]
