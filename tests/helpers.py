@@ -40,6 +40,16 @@ def parse_deep(raw: bytes) -> Any:
 
 PROBLEM_JSON = "application/problem+json"
 
+# Every writable field of a goal: the body of a PUT.
+FULL_GOAL: dict[str, Any] = {
+    "name": "replaced",
+    "description": "",
+    "parent_id": None,
+    "start": "2024-01-01T00:00:00Z",
+    "end": None,
+    "due": None,
+}
+
 
 def assert_problem(resp: Any, status: int) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status; returns its body."""
@@ -55,3 +65,15 @@ def assert_problem(resp: Any, status: int) -> dict[str, Any]:
     assert isinstance(body["detail"], str)
     assert body["detail"]
     return body
+
+
+def assert_directory_failure(resp: Any, status: int) -> dict[str, Any]:
+    """The response is the user directory's FAILURE acknowledgement with this status."""
+    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:500])
+    assert resp.mimetype == "application/json"
+    body = resp.get_json()
+    assert body["code"] == 1
+    assert body["message"] == "FAILURE"
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body  # type: ignore[no-any-return]

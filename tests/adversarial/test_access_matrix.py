@@ -19,20 +19,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import Account, basic
+from tests.helpers import FULL_GOAL
 
 from .support import account, db_snapshot, endpoint_of, module_app, rule_methods
 
 V2 = "/api/v2"
 PRINCIPALS = ("admin", "alice", "bob")
 PAIRS = [(a, v) for a in PRINCIPALS for v in PRINCIPALS if a != v]
-FULL_GOAL = {
-    "name": "replaced",
-    "description": "",
-    "parent_id": None,
-    "start": "2024-01-01T00:00:00Z",
-    "end": None,
-    "due": None,
-}
 SCOPED = "scoped"  # a listing: 200, the caller's own data in it and none of the victim's
 
 

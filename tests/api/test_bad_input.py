@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, Account, basic, build_app, dispose
-from tests.helpers import assert_problem
+from tests.helpers import FULL_GOAL, assert_problem
 
 from .goal_support import API, error_locs, snapshot
 
@@ -39,14 +39,6 @@ def RAW(raw: bytes | str, content_type: str | None = "application/json") -> Body
 
 NO_BODY = Body()
 GOAL = f"{GOALS}/{{goal}}"
-FULL = {
-    "name": "replaced",
-    "description": "",
-    "parent_id": None,
-    "start": "2024-01-01T00:00:00Z",
-    "end": None,
-    "due": None,
-}
 
 
 def _case(
@@ -68,7 +60,7 @@ def _fields(
     return [
         _case(f"{prefix}-post", "POST", GOALS, J({"name": "new", **fields}), status, locs),
         _case(f"{prefix}-patch", "PATCH", GOAL, J(fields), status, locs),
-        _case(f"{prefix}-put", "PUT", GOAL, J({**FULL, **fields}), status, locs),
+        _case(f"{prefix}-put", "PUT", GOAL, J({**FULL_GOAL, **fields}), status, locs),
     ]
 
 
@@ -84,7 +76,7 @@ CASES = [
     _case("nested-too-deep", "POST", GOALS, RAW("[" * 5000 + "]" * 5000), 400),
     _case("array-post", "POST", GOALS, J([{"name": "x"}])),
     _case("array-patch", "PATCH", GOAL, J([])),
-    _case("array-put", "PUT", GOAL, J([FULL])),
+    _case("array-put", "PUT", GOAL, J([FULL_GOAL])),
     _case("number-post", "POST", GOALS, J(42)),
     _case("number-patch", "PATCH", GOAL, J(3.5)),
     _case("string-patch", "PATCH", GOAL, J("name")),
@@ -121,8 +113,8 @@ CASES = [
     _case("name-null-patch", "PATCH", GOAL, J({"name": None}), loc=["body", "name"]),
     _case("start-null-patch", "PATCH", GOAL, J({"start": None}), loc=["body", "start"]),
     _case("desc-null-patch", "PATCH", GOAL, J({"description": None}), loc=["body", "description"]),
-    _case("put-start-null", "PUT", GOAL, J({**FULL, "start": None}), loc=["body", "start"]),
-    _case("put-missing-name", "PUT", GOAL, J({k: v for k, v in FULL.items() if k != "name"})),
+    _case("put-start-null", "PUT", GOAL, J({**FULL_GOAL, "start": None}), loc=["body", "start"]),
+    _case("put-missing-name", "PUT", GOAL, J({k: v for k, v in FULL_GOAL.items() if k != "name"})),
     _case("post-missing-name", "POST", GOALS, J({"description": "nameless"})),
     # ------------------------------------------------------------------------- bad timestamps
     *_fields("start-words", {"start": "yesterday"}, loc="start"),
@@ -176,7 +168,7 @@ CASES = [
         ]
         for method, body in [("GET", NO_BODY), ("PATCH", J({"name": "x"})), ("DELETE", NO_BODY)]
     ],
-    _case("path-2**63-put", "PUT", f"{GOALS}/{2**63}", J(FULL), 404),
+    _case("path-2**63-put", "PUT", f"{GOALS}/{2**63}", J(FULL_GOAL), 404),
     _case("path-2**63-tree", "GET", f"{GOALS}/{2**63}/tree", status=404),
     _case(
         "path-20-digits-restore", "POST", f"{API}/trash/99999999999999999999/restore", status=404
@@ -240,7 +232,7 @@ CASES = [
     _case("text-plain-post", "POST", GOALS, RAW('{"name": "x"}', "text/plain"), 415),
     _case("form-post", "POST", GOALS, RAW("name=x", "application/x-www-form-urlencoded"), 415),
     _case("xml-patch", "PATCH", GOAL, RAW("<name>x</name>", "application/xml"), 415),
-    _case("no-type-put", "PUT", GOAL, RAW(json.dumps(FULL), None), 415),
+    _case("no-type-put", "PUT", GOAL, RAW(json.dumps(FULL_GOAL), None), 415),
     _case("multipart-post", "POST", GOALS, RAW("--b\r\n", "multipart/form-data; boundary=b"), 415),
     # ------------------------------------------------------ fields no one may set (mass assignment)
     *[

@@ -10,22 +10,11 @@ from overachiever.extensions import db
 from overachiever.users.models import User
 from overachiever.users.service import authenticate
 from tests.conftest import basic
+from tests.helpers import assert_directory_failure
 
 URL = "/api/user"
 SUCCESS = {"code": 0, "message": "SUCCESS"}
 SIMONE = {"name": "Simone Giertz", "mail": "giertz@shittyrobots.loc"}
-
-
-def _failure(resp: Any, status: int) -> dict[str, Any]:
-    """The response is the directory's FAILURE acknowledgement with this status."""
-    assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:300])
-    assert resp.mimetype == "application/json"
-    body = resp.get_json()
-    assert body["code"] == 1
-    assert body["message"] == "FAILURE"
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body  # type: ignore[no-any-return]
 
 
 def _results(client: Any, admin: Any, user_id: int = 0) -> list[dict[str, Any]]:
@@ -78,8 +67,8 @@ def test_the_seeds_catalogue(client, alice):
     resp = client.delete(f"{URL}/{simone_id}", headers=alice.headers)
     assert resp.status_code == 200
     assert resp.get_json() == SUCCESS
-    _failure(client.get(f"{URL}/{simone_id}", headers=alice.headers), 404)
-    _failure(client.delete(f"{URL}/{simone_id}", headers=alice.headers), 404)
+    assert_directory_failure(client.get(f"{URL}/{simone_id}", headers=alice.headers), 404)
+    assert_directory_failure(client.delete(f"{URL}/{simone_id}", headers=alice.headers), 404)
 
 
 def test_head_works_like_get(client, alice):
@@ -104,7 +93,7 @@ def test_an_explicit_id_is_kept_and_later_sign_ups_do_not_collide(client, alice,
         json={"item": {"id": 500, "name": "other", "mail": "o@x.example"}},
         headers=alice.headers,
     )
-    assert "500" in _failure(resp, 409)["detail"]
+    assert "500" in assert_directory_failure(resp, 409)["detail"]
 
 
 def test_directory_users_have_no_password_and_cannot_sign_in(app, client, alice):
@@ -165,15 +154,17 @@ def test_bulk_is_all_or_nothing(client, alice, bad, status, words):
         {"name": "user 1", "mail": "u1@example.com"},
         bad,
     ]
-    body = _failure(client.post(URL, json={"item": items}, headers=alice.headers), status)
+    body = assert_directory_failure(
+        client.post(URL, json={"item": items}, headers=alice.headers), status
+    )
     assert words in body["detail"], body
     assert _names(client, alice) == ["alice"]
 
 
 def test_a_bulk_list_has_one_to_a_thousand_items(client, alice):
-    _failure(client.post(URL, json={"item": []}, headers=alice.headers), 400)
+    assert_directory_failure(client.post(URL, json={"item": []}, headers=alice.headers), 400)
     many = [{"name": f"u{i}", "mail": f"u{i}@example.com"} for i in range(1001)]
-    _failure(client.post(URL, json={"item": many}, headers=alice.headers), 400)
+    assert_directory_failure(client.post(URL, json={"item": many}, headers=alice.headers), 400)
     assert _names(client, alice) == ["alice"]
 
 
@@ -194,7 +185,9 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "path", "body"), ROUTES)
 def test_a_non_admin_is_refused_everywhere(client, alice, bob, method, path, body):
-    body_failure = _failure(client.open(path, method=method, json=body, headers=bob.headers), 403)
+    body_failure = assert_directory_failure(
+        client.open(path, method=method, json=body, headers=bob.headers), 403
+    )
     assert "administrators" in body_failure["detail"]
     # Nothing changed: still alice and bob, as they were.
     assert _results(client, alice) == [
@@ -207,11 +200,11 @@ def test_a_non_admin_is_refused_everywhere(client, alice, bob, method, path, bod
 @pytest.mark.parametrize("auth", [None, "Bearer oa_not-a-token", "Basic YWxpY2U6eA=="])
 def test_no_valid_token_is_a_401(client, alice, method, path, body, auth):
     headers = {"Authorization": auth} if auth else {}
-    _failure(client.open(path, method=method, json=body, headers=headers), 401)
+    assert_directory_failure(client.open(path, method=method, json=body, headers=headers), 401)
 
 
 def test_the_last_administrator_cannot_be_deleted(client, alice):
-    _failure(client.delete(f"{URL}/{alice.id}", headers=alice.headers), 409)
+    assert_directory_failure(client.delete(f"{URL}/{alice.id}", headers=alice.headers), 409)
     assert _names(client, alice) == ["alice"]
 
 
@@ -258,12 +251,14 @@ def test_deleting_a_user_deletes_their_goals(client, alice, bob, make_goal):
     ],
 )
 def test_bad_input_is_a_4xx_failure(client, alice, method, path, kwargs, status):
-    _failure(client.open(path, method=method, headers=alice.headers, **kwargs), status)
+    assert_directory_failure(
+        client.open(path, method=method, headers=alice.headers, **kwargs), status
+    )
     assert _results(client, alice) == [{"id": alice.id, "name": "alice", "mail": alice.email}]
 
 
 def test_a_name_or_mail_taken_by_another_user_is_a_409(client, alice, bob):
-    _failure(
+    assert_directory_failure(
         client.put(
             f"{URL}/{bob.id}",
             json={"item": {"name": "alice", "mail": "b2@example.com"}},
@@ -271,13 +266,13 @@ def test_a_name_or_mail_taken_by_another_user_is_a_409(client, alice, bob):
         ),
         409,
     )
-    _failure(
+    assert_directory_failure(
         client.patch(
             f"{URL}/{bob.id}", json={"item": {"mail": alice.email}}, headers=alice.headers
         ),
         409,
     )
-    _failure(
+    assert_directory_failure(
         client.post(
             URL, json={"item": {"name": "bob", "mail": "new@example.com"}}, headers=alice.headers
         ),
