@@ -119,9 +119,8 @@ def _begin_in_database(conn: Any, mode: str | None) -> None:
         raw.autocommit = mode is None
 
 
-def _in_database_transaction(session: Session) -> bool:
-    """Whether the session's connection has a database transaction open (not just SQLAlchemy's)."""
-    conn = session.connection()
+def _in_database_transaction(conn: Any) -> bool:
+    """Whether the connection has a database transaction open (not just SQLAlchemy's)."""
     raw: Any = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
         return bool(raw.in_transaction)
@@ -133,9 +132,10 @@ def _in_database_transaction(session: Session) -> bool:
 def _begin(session: Session, mode: str) -> None:
     """Give the session a database transaction of this mode, from its next statement on."""
     if session.in_transaction():
-        if not _in_database_transaction(session):
+        conn = session.connection()
+        if not _in_database_transaction(conn):
             # Statement by statement so far (authentication): this transaction becomes real.
-            _begin_in_database(session.connection(), mode)
+            _begin_in_database(conn, mode)
             return
         if mode == "read":
             return  # already reading in a transaction
