@@ -364,16 +364,27 @@ _NAME_TAKEN = (
     )
     .limit(1)
 )
-# The last position among siblings (top-level ones, or one parent's children): one seek at the
-# end of a range of ix_goals_owner_tree.
-_LAST_POSITION = {
-    top: select(func.max(goals.c.position)).where(
-        goals.c.owner_id == bindparam("owner_id"),
+
+
+def _next_position_statement(top: bool) -> Select[Any]:
+    """The position after the last live sibling (top-level ones, or one parent's children).
+
+    0 for a first child; saturates at POSITION_LIMIT. One seek at the end of a range of
+    ix_goals_owner_tree. Run alone, or as the position of an INSERT.
+    """
+    last = func.max(goals.c.position)
+    return select(
+        case((last >= POSITION_LIMIT, POSITION_LIMIT), else_=func.coalesce(last + 1, 0))
+    ).where(
+        goals.c.owner_id == bindparam("sibling_owner"),
         goals.c.deleted_at.is_(None),
-        goals.c.parent_id.is_(None) if top else goals.c.parent_id == bindparam("parent"),
+        goals.c.parent_id.is_(None) if top else goals.c.parent_id == bindparam("sibling_of"),
     )
-    for top in (True, False)
-}
+
+
+def _name_taken(name: str, parent_id: int | None) -> NameConflict:
+    where = "at the top level" if parent_id is None else f"under goal {parent_id}"
+    return NameConflict(f"a goal named {name!r} already exists {where}")
 
 
 def _check_name_free(
@@ -381,8 +392,7 @@ def _check_name_free(
 ) -> None:
     params = {"owner_id": owner_id, "parent": parent_id or 0, "name": name, "exclude": exclude or 0}
     if db.session.execute(_NAME_TAKEN, params).first() is not None:
-        where = "at the top level" if parent_id is None else f"under goal {parent_id}"
-        raise NameConflict(f"a goal named {name!r} already exists {where}")
+        raise _name_taken(name, parent_id)
 
 
 def _siblings(owner_id: int, parent_id: int | None) -> Any:
@@ -397,13 +407,12 @@ def _siblings(owner_id: int, parent_id: int | None) -> Any:
 # saturate there instead of overflowing (a 500 on PostgreSQL); siblings that share a position
 # keep their order by id.
 POSITION_LIMIT = 2**31 - 1
+_NEXT_POSITION = {top: _next_position_statement(top) for top in (True, False)}
 
 
 def _next_position(owner_id: int, parent_id: int | None) -> int:
-    top = db.session.execute(
-        _LAST_POSITION[parent_id is None], {"owner_id": owner_id, "parent": parent_id}
-    ).scalar()
-    return 0 if top is None else min(int(top) + 1, POSITION_LIMIT)
+    params = {"sibling_owner": owner_id, "sibling_of": parent_id}
+    return int(db.session.execute(_NEXT_POSITION[parent_id is None], params).scalar_one())
 
 
 def _open_slot(owner_id: int, parent_id: int | None, position: int, now: datetime) -> None:
@@ -458,18 +467,7 @@ def _insert_statement(top: bool, auto_position: bool) -> Any:
     """
     position: Any = bindparam("position")
     if auto_position:
-        last = func.max(goals.c.position)
-        position = (
-            select(case((last >= POSITION_LIMIT, POSITION_LIMIT), else_=func.coalesce(last + 1, 0)))
-            .where(
-                goals.c.owner_id == bindparam("sibling_owner"),
-                goals.c.deleted_at.is_(None),
-                goals.c.parent_id.is_(None)
-                if top
-                else goals.c.parent_id == bindparam("sibling_of"),
-            )
-            .scalar_subquery()
-        )
+        position = _NEXT_POSITION[top].scalar_subquery()
     return insert(goals).values(position=position).returning(*goals.c)
 
 
@@ -524,8 +522,7 @@ def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
             # The sibling-name index decides, in the same statement, instead of a look-up first.
             if not _is_unique_violation(exc):
                 raise
-            where = "at the top level" if parent_id is None else f"under goal {parent_id}"
-            raise NameConflict(f"a goal named {name!r} already exists {where}") from exc
+            raise _name_taken(name, parent_id) from exc
     done = goal.end is not None
     return GoalView(goal, Stats(done=done, done_leaves=int(done)))
 
