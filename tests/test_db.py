@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from overachiever.db import read_transaction
 from overachiever.extensions import db
 from overachiever.goals import service as goals
 from overachiever.users.models import User
@@ -140,3 +141,69 @@ def test_a_large_import_leaves_postgresql_planner_statistics_that_know_it(app, c
     # and walks the chain with a scan of the table per level.
     assert planned is not None
     assert planned >= len(chain)
+
+
+def test_postgresql_walks_trees_and_finds_positions_by_index_whatever_its_statistics(app, client):
+    if not make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername.startswith("postgresql"):
+        pytest.skip("PostgreSQL's planner")
+    reader, other = sign_up(client, "reader"), sign_up(client, "other")
+    tree = {
+        "name": "root",
+        "children": [
+            {"name": f"c{i}", "children": [{"name": f"g{j}"} for j in range(10)]} for i in range(10)
+        ],
+    }
+    resp = client.post("/api/v2/goals/import", json=tree, headers=reader.headers)
+    root, child, grandchild = (resp.get_json()["ids"][i] for i in (0, 1, 2))
+    with app.app_context():
+        # Another account's flat list: a few thousand goals, most of them without a parent.
+        # Joined as a whole, the planner then expects each parent to have hundreds of children
+        # and hashes the entire table at every level of a walk.
+        db.session.execute(
+            text(
+                "INSERT INTO goals (owner_id, name, description, start, position, created_at,"
+                " updated_at, version) SELECT :owner, 'flat ' || n, '', now(), n, now(), now(), 1"
+                " FROM generate_series(1, 3000) AS n"
+            ),
+            {"owner": other.id},
+        )
+        db.session.commit()
+        db.session.execute(text("ANALYZE goals"))
+        db.session.commit()
+        read_transaction()  # the subtree streams from a server-side cursor, as when served
+        conn = db.session.connection()
+        walks = {
+            "goal": (goals._GOAL, {"goal_id": root, "owner_id": reader.id}),
+            "roll-ups": (goals._STATS, {"root_ids": [root, child]}),
+            "subtree": (goals._SUBTREE, {"root_id": root}),
+            "ancestors": (goals._ANCESTORS, {"start_id": grandchild, "goal_id": 0}),
+            # The next top-level position of the account with thousands of top-level goals.
+            "position": (goals._NEXT_POSITION[True], {"sibling_owner": other.id}),
+        }
+        for name, (statement, params) in walks.items():
+            if isinstance(statement, goals._ByDialect):
+                statement = statement.on(conn)
+            plan = _plan(conn, statement, params)
+            scans = [line for line in plan if "Seq Scan on goals" in line]
+            assert not scans, f"{name}: {plan}"
+        # And the walks still give the right answers.
+        assert goals._ancestor_path(0, grandchild) == [grandchild, child, root]
+        assert goals._next_position(other.id, None) == 3001
+    got = client.get(f"/api/v2/goals/{root}", headers=reader.headers).get_json()
+    assert (got["children_count"], got["descendants_count"]) == (10, 110)
+
+
+def _plan(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
+    """PostgreSQL's plan of a statement, as the driver receives it (IN lists expanded)."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_args: Any) -> None:
+        sent.append((sql, parameters))
+
+    event.listen(conn, "before_cursor_execute", capture)
+    try:
+        conn.execute(statement, params).fetchall()
+    finally:
+        event.remove(conn, "before_cursor_execute", capture)
+    sql, parameters = sent[-1]
+    return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, parameters)]

@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 from flask import current_app
 from sqlalchemy import (
@@ -27,12 +28,14 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import CTE, FromClause
 
 from ..db import read_transaction, utcnow, write_transaction
 from ..errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
@@ -40,6 +43,8 @@ from ..extensions import db
 from ..users.models import User
 from .models import Goal
 from .tree import Forest, Stats
+
+_S = TypeVar("_S")
 
 # Checks an If-Match header against the current ETag; None when no header was sent.
 EtagCheck = Callable[[str], bool] | None
@@ -102,28 +107,61 @@ def _flag(condition: Any) -> Any:
     return case((condition, _ONE), else_=_ZERO)
 
 
-def _subtree_statement() -> Select[Any]:
+def _step(
+    walked: CTE, link: Callable[[Any], Any], lateral: bool, live: bool = True
+) -> tuple[FromClause, Any]:
+    """The FROM clause of a tree walk's recursive step, and the columns of the goals it reaches.
+
+    link(step) relates a reached goal to a walked one (its child, or its parent); live keeps
+    only goals outside the trash. With lateral (PostgreSQL), each walked goal's next goals are
+    looked up by index, one walked goal at a time: a LATERAL subquery that OFFSET 0 keeps the
+    planner from flattening. Joined as a whole, PostgreSQL hashes the entire goals table at
+    every level whenever its statistics make a step look big, as they do on a table of a few
+    thousand goals: each single read then scans the table once per level of the subtree.
+    SQLite has no LATERAL, and needs none: its planner seeks the index for each walked goal.
+    """
+    step = goals.alias("step")
+    condition = link(step)
+    if live:
+        condition = and_(condition, step.c.deleted_at.is_(None))
+    if not lateral:
+        return walked.join(step, condition), step.c
+    fenced = select(step).where(condition).offset(0).lateral("step")
+    return walked.join(fenced, true()), fenced.c
+
+
+def _lateral(conn: Connection) -> bool:
+    """Whether tree walks on this connection take the LATERAL form of _step (PostgreSQL)."""
+    return conn.dialect.name == "postgresql"
+
+
+class _ByDialect(Generic[_S]):
+    """A statement built once in each form of _step, chosen by the connection it runs on."""
+
+    def __init__(self, build: Callable[[bool], _S]) -> None:
+        self._forms = (build(False), build(True))
+
+    def on(self, conn: Connection) -> _S:
+        """The form for this connection's database."""
+        return self._forms[_lateral(conn)]
+
+
+def _subtree_statement(lateral: bool) -> Select[Any]:
     """The live subtree under :root_id, the root included, children grouped in sibling order."""
-    columns = (goals.c.id, goals.c.parent_id, goals.c.name, goals.c.end, goals.c.due)
+    names = ("id", "parent_id", "name", "end", "due", "position")
     sub = (
-        select(*columns, goals.c.position)
+        select(*(goals.c[n] for n in names))
         .where(goals.c.id == bindparam("root_id"))
         .cte("sub", recursive=True)
     )
-    child = goals.alias("child")
-    sub = sub.union_all(
-        select(
-            child.c.id, child.c.parent_id, child.c.name, child.c.end, child.c.due, child.c.position
-        )
-        .join(sub, child.c.parent_id == sub.c.id)
-        .where(child.c.deleted_at.is_(None))
-    )
+    children, child = _step(sub, lambda step: step.c.parent_id == sub.c.id, lateral)
+    sub = sub.union_all(select(*(child[n] for n in names)).select_from(children))
     return select(sub.c.id, sub.c.parent_id, sub.c.name, sub.c.end, sub.c.due).order_by(
         sub.c.parent_id, sub.c.position, sub.c.id
     )
 
 
-def _stats_statement(roots: Any) -> Select[Any]:
+def _stats_statement(roots: Any, lateral: bool) -> Select[Any]:
     """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
 
     The recursive walk carries, per goal, its level (0 root, 1 child, 2 deeper), its parent,
@@ -144,18 +182,16 @@ def _stats_statement(roots: Any) -> Select[Any]:
         .where(roots)
         .cte("stats_sub", recursive=True)
     )
-    child = goals.alias("child")
+    children, child = _step(sub, lambda step: step.c.parent_id == sub.c.id, lateral)
     sub = sub.union_all(
         select(
             sub.c.root,
-            child.c.id,
-            child.c.parent_id,
+            child.id,
+            child.parent_id,
             case((sub.c.level == 0, _ONE), else_=literal_column("2")),
-            _flag(child.c.end.is_not(None)),
+            _flag(child.end.is_not(None)),
             _flag(sub.c.done + sub.c.under_done > 0),
-        )
-        .join(sub, child.c.parent_id == sub.c.id)
-        .where(child.c.deleted_at.is_(None))
+        ).select_from(children)
     )
     below = sub.c.level > 0
     parents = func.count(case((below, sub.c.parent_id)).distinct())
@@ -173,14 +209,14 @@ def _stats_statement(roots: Any) -> Select[Any]:
     ).group_by(sub.c.root)
 
 
-def _goal_statement() -> Select[Any]:
+def _goal_statement(lateral: bool) -> Select[Any]:
     """One live goal of one owner with its roll-ups: a single query for a single read."""
     one = and_(
         goals.c.id == bindparam("goal_id"),
         goals.c.owner_id == bindparam("owner_id"),
         goals.c.deleted_at.is_(None),
     )
-    rollup = _stats_statement(one).subquery("rollup")
+    rollup = _stats_statement(one, lateral).subquery("rollup")
     # The goal's own row is looked up by its key too: joined on rollup.root alone, PostgreSQL
     # may expect many roll-up rows and hash-join a scan of the whole goals table.
     return (
@@ -208,9 +244,13 @@ _FOREST = (
     .order_by(goals.c.parent_id, goals.c.position, goals.c.id)
     .execution_options(yield_per=_STREAM_ROWS)
 )
-_SUBTREE = _subtree_statement().execution_options(yield_per=_STREAM_ROWS)
-_STATS = _stats_statement(goals.c.id.in_(bindparam("root_ids", expanding=True)))
-_GOAL = _goal_statement()
+_SUBTREE = _ByDialect(
+    lambda lateral: _subtree_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
+)
+_STATS = _ByDialect(
+    partial(_stats_statement, goals.c.id.in_(bindparam("root_ids", expanding=True)))
+)
+_GOAL = _ByDialect(_goal_statement)
 _FIND_LIVE = select(Goal).where(
     Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
 )
@@ -220,7 +260,8 @@ def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
     """Roll-ups of each goal in root_ids (which must be live goals): one query."""
     if not root_ids:
         return {}
-    rows = db.session.connection().execute(_STATS, {"root_ids": list(root_ids)})
+    conn = db.session.connection()
+    rows = conn.execute(_STATS.on(conn), {"root_ids": list(root_ids)})
     return {row.root: _stats_of(row) for row in rows}
 
 
@@ -244,7 +285,8 @@ def _view(goal: Goal) -> GoalView:
 
 def get_goal(owner: User, goal_id: int) -> GoalView:
     """One of the owner's live goals, with roll-ups: one query, no ORM object."""
-    row = db.session.connection().execute(_GOAL, {"goal_id": goal_id, "owner_id": owner.id}).first()
+    conn = db.session.connection()
+    row = conn.execute(_GOAL.on(conn), {"goal_id": goal_id, "owner_id": owner.id}).first()
     if row is None:
         raise NotFound(f"goal {goal_id} not found")
     return GoalView(row, _stats_of(row))
@@ -326,7 +368,8 @@ def subtree(owner: User, goal_id: int) -> Forest:
     """The live subtree rooted at one of the owner's goals: two queries."""
     read_transaction()
     root = _live_goal(owner.id, goal_id)
-    rows = db.session.connection().execute(_SUBTREE, {"root_id": root.id})
+    conn = db.session.connection()
+    rows = conn.execute(_SUBTREE.on(conn), {"root_id": root.id})
     return Forest.from_grouped(rows, roots=[root.id])
 
 
@@ -369,17 +412,31 @@ _NAME_TAKEN = (
 def _next_position_statement(top: bool) -> Select[Any]:
     """The position after the last live sibling (top-level ones, or one parent's children).
 
-    0 for a first child; saturates at POSITION_LIMIT. One seek at the end of a range of
-    ix_goals_owner_tree. Run alone, or as the position of an INSERT.
+    0 for a first child; saturates at POSITION_LIMIT. Run alone, or as the position of an
+    INSERT. The last sibling is the first live one of a backward walk down ix_goals_owner_tree,
+    ordered by all its columns: PostgreSQL does not see a `parent_id IS NULL` range as ordered
+    by position, so a max(position) of top-level goals read every one of them.
     """
-    last = func.max(goals.c.position)
+    last_sibling = (
+        select(goals.c.position)
+        .where(
+            goals.c.owner_id == bindparam("sibling_owner"),
+            goals.c.parent_id.is_(None) if top else goals.c.parent_id == bindparam("sibling_of"),
+            goals.c.deleted_at.is_(None),
+        )
+        .order_by(
+            goals.c.owner_id.desc(),
+            goals.c.parent_id.desc(),
+            goals.c.position.desc(),
+            goals.c.id.desc(),
+        )
+        .limit(1)
+        .subquery("last_sibling")
+    )
+    last = func.max(last_sibling.c.position)  # NULL when there is none
     return select(
         case((last >= POSITION_LIMIT, POSITION_LIMIT), else_=func.coalesce(last + 1, 0))
-    ).where(
-        goals.c.owner_id == bindparam("sibling_owner"),
-        goals.c.deleted_at.is_(None),
-        goals.c.parent_id.is_(None) if top else goals.c.parent_id == bindparam("sibling_of"),
-    )
+    ).select_from(last_sibling)
 
 
 def _name_taken(name: str, parent_id: int | None) -> NameConflict:
@@ -426,20 +483,31 @@ def _open_slot(owner_id: int, parent_id: int | None, position: int, now: datetim
     )
 
 
-def _ancestor_path(goal_id: int, start_id: int) -> list[int]:
-    """Ids from start_id up through its ancestors, stopping at goal_id if met: one query."""
+def _ancestors_statement(lateral: bool) -> Select[Any]:
+    """Ids from :start_id up through its ancestors, stopping at :goal_id if met, nearest first."""
     anc = (
-        select(Goal.id, Goal.parent_id, literal(0).label("depth"))
-        .where(Goal.id == start_id)
+        select(goals.c.id, goals.c.parent_id, literal(0).label("depth"))
+        .where(goals.c.id == bindparam("start_id"))
         .cte("anc", recursive=True)
     )
-    parent = aliased(Goal)
-    anc = anc.union_all(
-        select(parent.id, parent.parent_id, anc.c.depth + 1)
-        .join(anc, parent.id == anc.c.parent_id)
-        .where(anc.c.id != goal_id)
+    parents, parent = _step(
+        anc,
+        lambda step: and_(step.c.id == anc.c.parent_id, anc.c.id != bindparam("goal_id")),
+        lateral,
+        live=False,
     )
-    return [r[0] for r in db.session.execute(select(anc.c.id).order_by(anc.c.depth))]
+    anc = anc.union_all(select(parent.id, parent.parent_id, anc.c.depth + 1).select_from(parents))
+    return select(anc.c.id).order_by(anc.c.depth)
+
+
+_ANCESTORS = _ByDialect(_ancestors_statement)
+
+
+def _ancestor_path(goal_id: int, start_id: int) -> list[int]:
+    """Ids from start_id up through its ancestors, stopping at goal_id if met: one query."""
+    conn = db.session.connection()
+    params = {"goal_id": goal_id, "start_id": start_id}
+    return list(conn.execute(_ANCESTORS.on(conn), params).scalars())
 
 
 def _check_no_cycle(goal_id: int, new_parent_id: int) -> None:
@@ -589,13 +657,11 @@ def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
         _purge_expired(owner.id, now)
         goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
-        sub = select(Goal.id).where(Goal.id == goal.id).cte("sub", recursive=True)
-        child = aliased(Goal)
-        sub = sub.union_all(
-            select(child.id)
-            .join(sub, child.parent_id == sub.c.id)
-            .where(child.deleted_at.is_(None))
+        sub = select(goals.c.id).where(goals.c.id == goal.id).cte("sub", recursive=True)
+        children, child = _step(
+            sub, lambda step: step.c.parent_id == sub.c.id, _lateral(session.connection())
         )
+        sub = sub.union_all(select(child.id).select_from(children))
         session.execute(
             update(Goal)
             .where(Goal.id.in_(select(sub.c.id)))
