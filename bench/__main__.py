@@ -15,16 +15,28 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import create_engine
 
 from . import floor as floors
 from .data import Database, User
 from .report import Result, Series, markdown, plot, print_header, print_row
-from .servers import WRK_POST, Process, median, start_app, start_floor, timed_get, wrk
+from .servers import (
+    WRK_POST,
+    Process,
+    get,
+    median,
+    start_app,
+    start_ceiling,
+    start_floor,
+    timed_get,
+    wrk,
+)
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1/overachiever_bench"
 
@@ -232,11 +244,19 @@ class Suite:
             servers[", baseline"] = start_app(
                 database_url, self.out / f"baseline-{kind}.log", self.baseline
             )
+        # Rungs between the floor and the app: its SQL in bare Flask views (bench.ceiling_app).
+        ceiling = start_ceiling(database_url, self.out / f"ceiling-{kind}.log")
+        rungs = {
+            "bare Flask, app SQL": f"{ceiling.base}/statements/{goal_id}",
+            "bare Flask, 1 row": f"{ceiling.base}/row/{goal_id}",
+        }
+        rung_rps: dict[str, list[float]] = {name: [] for name in rungs}
         floor_rps: list[float] = []
         read_rps: dict[str, list[float]] = {name: [] for name in servers}
         write_rps: dict[str, list[float]] = {name: [] for name in servers}
         errors = 0
         try:
+            _same_goal(f"{app.base}/api/v2/goals/{goal_id}", rungs, reader)
             for _ in range(self.plan.rounds):
                 result = wrk(self.floor_server.base + "/api/v2/goals/1", self.plan.wrk_seconds, {})
                 floor_rps.append(result.rps)
@@ -247,6 +267,10 @@ class Suite:
                         reader.headers,
                     )
                     read_rps[name].append(result.rps)
+                    errors += result.errors
+                for name, url in rungs.items():
+                    result = wrk(url, self.plan.wrk_seconds, reader.headers)
+                    rung_rps[name].append(result.rps)
                     errors += result.errors
                 for name, server in servers.items():
                     script = self.out / f"post-{uuid.uuid4().hex}.lua"
@@ -260,6 +284,7 @@ class Suite:
                     write_rps[name].append(result.rps)
                     errors += result.errors
         finally:
+            ceiling.stop()
             for name, server in servers.items():
                 if name:
                     server.stop()
@@ -288,6 +313,10 @@ class Suite:
                     )
                 )
                 self.bars[f"{bar}{name} ({kind})"] = rps
+        for name in rungs:
+            rps = median(rung_rps[name])
+            self.add(Result(f"{name} (rps)", kind, None, f"{rps:.0f}/s", f"{f:.0f}/s", rps / f))
+            self.bars[f"GET, {name} ({kind})"] = rps
 
     def memory(self, kind: str, postgres_url: str | None) -> None:
         """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""
@@ -336,9 +365,26 @@ class Suite:
                 s.points[n] = nested
 
 
-def _body(url: str, user: User) -> bytes:
-    from .servers import get
+def _same_goal(app_url: str, rungs: dict[str, str], user: User) -> None:
+    """Check that every rung reads the goal the app reads (its own fields, at least)."""
+    served = _values(orjson.loads(_body(app_url, user)))
+    for name, url in rungs.items():
+        got = _values(orjson.loads(_body(url, user)))
+        if any(served[key] != value for key, value in got.items()):
+            raise RuntimeError(f"{name} read another goal than the app: {got} vs {served}")
 
+
+def _values(fields: dict[str, Any]) -> dict[str, Any]:
+    """JSON fields with timestamps parsed ("Z" and "+00:00" are the same instant)."""
+    parsed = {}
+    for key, value in fields.items():
+        if isinstance(value, str) and key in ("start", "end", "due", "created_at", "updated_at"):
+            value = datetime.fromisoformat(value)
+        parsed[key] = value
+    return parsed
+
+
+def _body(url: str, user: User) -> bytes:
     status, body = get(url, user.headers)
     if status != 200:
         raise RuntimeError(f"GET {url} gave {status}")

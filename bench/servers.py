@@ -140,6 +140,11 @@ def start_floor(log: Path) -> Process:
     return _start([sys.executable, "-m", "bench.floor_app"], {}, log)
 
 
+def start_ceiling(database_url: str, log: Path) -> Process:
+    """The app's own SQL in bare Flask views (bench.ceiling_app), same gunicorn settings."""
+    return _start([sys.executable, "-m", "bench.ceiling_app"], {"DATABASE_URL": database_url}, log)
+
+
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """GET a URL over a fresh connection; (status, body)."""
     match = re.match(r"http://([^:/]+):(\d+)(.*)", url)

@@ -62,8 +62,8 @@ def authenticate(secret: str) -> User | None:
     """The user a bearer token belongs to, if it is live; revocation is seen at once."""
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
-    # The lookup's read transaction stays open for the request's own reads (one snapshot, no
-    # second BEGIN); a write transaction ends it before taking the write lock.
+    # Run outside any transaction, like every single-statement read (db._mode); the request's
+    # later statements use the same pooled connection, a write turning it into a transaction.
     # A Core row, not an ORM load: setting up ORM loading costs more than the query itself.
     row = db.session.connection().execute(_BY_DIGEST, {"digest": digest(secret)}).first()
     if row is None:

@@ -1,0 +1,100 @@
+"""Where a single read's time goes: the app's own SQL in a bare Flask view, without the app.
+
+Served like the floor app (`python -m bench.ceiling_app --port P`, same gunicorn settings) on
+the benchmark's database (DATABASE_URL). Its two views answer GET /api/v2/goals/{id} for the
+bearer token sent, with none of the app's layers: no ORM session, no Flask-HTTPAuth, no
+APIFlask, no request hooks. They are rungs between the floor and the app, not a second API:
+- `/statements/{id}`: the app's two statements (the token look-up, then the goal with its
+  roll-ups) on a pooled connection, answered with the app's JSON (its pydantic schema) and ETag;
+- `/row/{id}`: one indexed statement (the goal row, its owner found by the token's digest in
+  the same statement), no roll-ups: what any database-backed read costs at least.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import bindparam, create_engine, select
+
+from overachiever.config import pool_options
+from overachiever.db import configure_engine
+from overachiever.goals import service
+from overachiever.goals.models import Goal
+from overachiever.goals.schemas import GoalOut
+from overachiever.jsonio import OrjsonProvider
+from overachiever.tokens.models import Token
+from overachiever.tokens.service import _BY_DIGEST, digest
+
+_OWNER_BY_DIGEST = select(Token.user_id).where(Token.digest == bindparam("digest"))
+_ROW = select(*Goal.__table__.c).where(
+    Goal.id == bindparam("goal_id"),
+    Goal.owner_id == _OWNER_BY_DIGEST.scalar_subquery(),
+    Goal.deleted_at.is_(None),
+)
+
+# The goal's own fields of the app's answer (all but the roll-ups).
+_OWN_FIELDS = (
+    *("id", "parent_id", "name", "description", "start", "end", "due", "position"),
+    *("created_at", "updated_at", "version"),
+)
+
+
+def make_app() -> Flask:
+    """A bare Flask app answering single goal reads with the app's SQL."""
+    app = Flask("ceiling")
+    app.json = OrjsonProvider(app)
+    engine = create_engine(os.environ["DATABASE_URL"], **pool_options(1))
+    configure_engine(engine, 30_000)
+
+    def secret() -> str:
+        return request.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/statements/<int:goal_id>")
+    def statements(goal_id: int) -> Any:
+        with engine.connect() as conn:
+            user = conn.execute(_BY_DIGEST, {"digest": digest(secret())}).first()
+            if user is None:
+                return {"title": "Unauthorized"}, 401
+            goal = service._GOAL.on(conn)
+            row = conn.execute(goal, {"goal_id": goal_id, "owner_id": user.id}).first()
+        if row is None:
+            return {"title": "Not Found"}, 404
+        view = service.GoalView(row, service._stats_of(row))
+        body = GoalOut.model_validate(view.as_dict()).model_dump(mode="json")
+        return body, 200, {"ETag": f'"{view.etag}"'}
+
+    @app.get("/row/<int:goal_id>")
+    def row(goal_id: int) -> Any:
+        with engine.connect() as conn:
+            found = conn.execute(_ROW, {"goal_id": goal_id, "digest": digest(secret())}).first()
+        if found is None:
+            return {"title": "Not Found"}, 404
+        return {key: getattr(found, key) for key in _OWN_FIELDS}, 200
+
+    return app
+
+
+def main() -> None:
+    """Serve the bare app with overachiever.server's gunicorn settings."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    from overachiever import server
+
+    # Same options as `overachiever serve`; only the app differs (as in bench.floor_app).
+    server.Server.load = lambda self: make_app()  # type: ignore[method-assign]
+    server.serve(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()
