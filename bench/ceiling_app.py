@@ -12,7 +12,6 @@ APIFlask, no request hooks. They are rungs between the floor and the app, not a 
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
 
@@ -27,6 +26,8 @@ from overachiever.goals.schemas import GoalOut
 from overachiever.jsonio import OrjsonProvider
 from overachiever.tokens.models import Token
 from overachiever.tokens.service import _BY_DIGEST, digest
+
+from .floor_app import serve
 
 _OWNER_BY_DIGEST = select(Token.user_id).where(Token.digest == bindparam("digest"))
 _ROW = select(*Goal.__table__.c).where(
@@ -81,20 +82,5 @@ def make_app() -> Flask:
     return app
 
 
-def main() -> None:
-    """Serve the bare app with overachiever.server's gunicorn settings."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-
-    from overachiever import server
-
-    # Same options as `overachiever serve`; only the app differs (as in bench.floor_app).
-    server.Server.load = lambda self: make_app()  # type: ignore[method-assign]
-    server.serve(args.host, args.port, args.workers)
-
-
 if __name__ == "__main__":
-    main()
+    serve(make_app)

@@ -4,6 +4,7 @@ gunicorn settings `overachiever serve` uses (run as `python -m bench.floor_app -
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -24,8 +25,8 @@ def make_app() -> Flask:
     return app
 
 
-def main() -> None:
-    """Serve the floor app with overachiever.server's gunicorn settings."""
+def serve(make: Callable[[], Flask]) -> None:
+    """Serve the app `make` builds with overachiever.server's gunicorn settings (--port P)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
@@ -35,9 +36,9 @@ def main() -> None:
     from overachiever import server
 
     # Same options as `overachiever serve` (server.serve builds them); only the app differs.
-    server.Server.load = lambda self: make_app()  # type: ignore[method-assign]
+    server.Server.load = lambda self: make()  # type: ignore[method-assign]
     server.serve(args.host, args.port, args.workers)
 
 
 if __name__ == "__main__":
-    main()
+    serve(make_app)
