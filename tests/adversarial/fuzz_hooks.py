@@ -1,9 +1,12 @@
 """Schemathesis hooks for the schema fuzzer (`.ci/fuzz`): an account that heals itself.
 
 The fuzzer acts as an administrator with a bearer token. Fuzzed requests may legitimately
-revoke that token, change the account's password, demote or delete the account; when a
-request then gets a 401 (or has just demoted the account), this provider signs in anew or,
-if it must, has a keeper administrator make a fresh one (and the CLI, straight in the
+revoke that token, rename the account, change its password, demote or delete it; when a
+request then gets a 401 (or has just demoted the account), this provider signs in anew. If
+the account cannot sign in or is no longer an administrator, a keeper administrator (one the
+fuzzer never acts as) restores its name, password and role, so the fuzzer keeps its identity
+and the goals it made: a goal one step created stays found by the next, whatever ran between.
+Only an account that is gone is replaced by a fresh one (and the CLI, straight in the
 database, makes a new keeper when the fuzzer has deleted or demoted the old one).
 The counts of such renewals are written to FUZZ_STATS (a JSON file) for the run's summary.
 """
@@ -17,6 +20,7 @@ import os
 import secrets
 import subprocess
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,7 +32,7 @@ PASSWORD = "fuzzing password 0"
 TOKEN_PATH = "/api/v2/tokens"
 _names = itertools.count(1)
 _lock = threading.Lock()
-_stats = {"tokens_issued": 0, "accounts_created": 0}
+_stats = {"tokens_issued": 0, "accounts_created": 0, "accounts_restored": 0}
 _account = {"name": "", "keeper": "", "token": "", "id": "", "demoted": ""}
 
 
@@ -90,23 +94,49 @@ def _http_admin(keeper_token: str) -> str | None:
     return name
 
 
-def _create_admin() -> str:
-    """A fresh administrator for the fuzzer, made by a keeper administrator the fuzzer never
-    acts as (cheap), or by the CLI when the fuzzer has deleted or demoted the keeper."""
+def _by_keeper(act: Callable[[str], str | None]) -> str | None:
+    """act(keeper's token), done by a keeper administrator the fuzzer never acts as (cheap),
+    or by a new one the CLI makes when the fuzzer has deleted or demoted the keeper."""
     for _ in range(3):
         if not _account["keeper"]:
             _account["keeper"] = _cli_admin()
         keeper_token = _token_for(_account["keeper"])
-        name = _http_admin(keeper_token) if keeper_token else None
-        if name:
-            return name
+        done = act(keeper_token) if keeper_token else None
+        if done:
+            return done
         _account["keeper"] = ""
-    raise RuntimeError("could not make an administrator for the fuzzer")
+    return None
+
+
+def _create_admin() -> str:
+    """A fresh administrator for the fuzzer."""
+    name = _by_keeper(_http_admin)
+    if name is None:
+        raise RuntimeError("could not make an administrator for the fuzzer")
+    return name
+
+
+def _restore(keeper_token: str) -> str | None:
+    """The fuzzer's own account, made an administrator with its name and password again."""
+    body = {"name": _account["name"], "password": PASSWORD, "is_admin": True}
+    resp = requests.patch(
+        f"{BASE_URL}/api/v2/users/{_account['id']}",
+        json=body,
+        headers={"Authorization": f"Bearer {keeper_token}"},
+        timeout=30,
+    )
+    if resp.status_code in (401, 403):
+        return None  # the keeper lost its rights: _by_keeper finds another
+    # 404: the account is gone; 409: another account took its name. It must be replaced.
+    return "restored" if resp.status_code == 200 else "replace"
 
 
 def _renew(new_account: bool) -> None:
-    """Sign the fuzzer in again (as a new administrator when asked or when it must)."""
+    """Sign the fuzzer in again: as itself, restored by a keeper if it must, else anew."""
     token = None if new_account or not _account["name"] else _token_for(_account["name"])
+    if token is None and _account["id"] and _by_keeper(_restore) == "restored":
+        _stats["accounts_restored"] += 1
+        token = _token_for(_account["name"])
     if token is None:
         _account["name"] = _create_admin()
         token = _token_for(_account["name"])

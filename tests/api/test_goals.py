@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import assert_problem
+from tests.helpers import FULL_GOAL, assert_problem
 
 from .goal_support import API, error_locs, links, snapshot, ts
 
@@ -595,6 +595,12 @@ def test_delete_moves_subtree_out_of_sight(client, alice, make_goal):
     assert resp.get_data() == b""
     for gid in (goal["id"], kid["id"]):
         assert_problem(client.get(f"{GOALS}/{gid}", headers=alice.headers), 404)
+        assert_problem(client.get(f"{GOALS}/{gid}/tree", headers=alice.headers), 404)
+        # Nor can it be changed until it is restored.
+        patch = client.patch(f"{GOALS}/{gid}", json={"name": "x"}, headers=alice.headers)
+        assert_problem(patch, 404)
+        put = client.put(f"{GOALS}/{gid}", json=FULL_GOAL, headers=alice.headers)
+        assert_problem(put, 404)
     assert _get(client, alice, parent["id"])["children_count"] == 0
     assert _list(client, alice)["total"] == 1
     assert_problem(client.delete(f"{GOALS}/{goal['id']}", headers=alice.headers), 404)
