@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, request
 from sqlalchemy import bindparam, create_engine, select
 
-from overachiever.config import pool_options
+from overachiever.config import Config, pool_options
 from overachiever.db import configure_engine
 from overachiever.goals import service
 from overachiever.goals.models import Goal
@@ -37,10 +37,7 @@ _ROW = select(*Goal.__table__.c).where(
 )
 
 # The goal's own fields of the app's answer (all but the roll-ups).
-_OWN_FIELDS = (
-    *("id", "parent_id", "name", "description", "start", "end", "due", "position"),
-    *("created_at", "updated_at", "version"),
-)
+_OWN_FIELDS = tuple(name for name in GoalOut.model_fields if name in Goal.__table__.c)
 
 
 def make_app() -> Flask:
@@ -48,7 +45,7 @@ def make_app() -> Flask:
     app = Flask("ceiling")
     app.json = OrjsonProvider(app)
     engine = create_engine(os.environ["DATABASE_URL"], **pool_options(1))
-    configure_engine(engine, 30_000)
+    configure_engine(engine, Config.SQLITE_BUSY_TIMEOUT_MS)
 
     def secret() -> str:
         return request.headers.get("Authorization", "").removeprefix("Bearer ")

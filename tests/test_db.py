@@ -176,6 +176,7 @@ def test_postgresql_walks_trees_and_finds_positions_by_index_whatever_its_statis
             "goal": (goals._GOAL, {"goal_id": root, "owner_id": reader.id}),
             "roll-ups": (goals._STATS, {"root_ids": [root, child]}),
             "subtree": (goals._SUBTREE, {"root_id": root}),
+            "trash": (goals._SUBTREE_IDS, {"root_id": root}),
             "ancestors": (goals._ANCESTORS, {"start_id": grandchild, "goal_id": 0}),
             # The next top-level position of the account with thousands of top-level goals.
             "position": (goals._NEXT_POSITION[True], {"sibling_owner": other.id}),

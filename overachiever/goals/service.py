@@ -130,20 +130,23 @@ def _step(
     return walked.join(fenced, true()), fenced.c
 
 
-def _lateral(conn: Connection) -> bool:
-    """Whether tree walks on this connection take the LATERAL form of _step (PostgreSQL)."""
-    return conn.dialect.name == "postgresql"
-
-
 class _ByDialect(Generic[_S]):
-    """A statement built once in each form of _step, chosen by the connection it runs on."""
+    """A statement built once in each form of _step, chosen by the connection it runs on:
+    the LATERAL one on PostgreSQL."""
 
     def __init__(self, build: Callable[[bool], _S]) -> None:
         self._forms = (build(False), build(True))
 
     def on(self, conn: Connection) -> _S:
         """The form for this connection's database."""
-        return self._forms[_lateral(conn)]
+        return self._forms[conn.dialect.name == "postgresql"]
+
+
+def _subtree_ids_statement(lateral: bool) -> Select[Any]:
+    """Ids of the live subtree under :root_id, the root included."""
+    sub = select(goals.c.id).where(goals.c.id == bindparam("root_id")).cte("sub", recursive=True)
+    children, child = _step(sub, lambda step: step.c.parent_id == sub.c.id, lateral)
+    return select(sub.union_all(select(child.id).select_from(children)).c.id)
 
 
 def _subtree_statement(lateral: bool) -> Select[Any]:
@@ -251,6 +254,7 @@ _STATS = _ByDialect(
     partial(_stats_statement, goals.c.id.in_(bindparam("root_ids", expanding=True)))
 )
 _GOAL = _ByDialect(_goal_statement)
+_SUBTREE_IDS = _ByDialect(_subtree_ids_statement)
 _FIND_LIVE = select(Goal).where(
     Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
 )
@@ -657,16 +661,12 @@ def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
         _purge_expired(owner.id, now)
         goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
-        sub = select(goals.c.id).where(goals.c.id == goal.id).cte("sub", recursive=True)
-        children, child = _step(
-            sub, lambda step: step.c.parent_id == sub.c.id, _lateral(session.connection())
-        )
-        sub = sub.union_all(select(child.id).select_from(children))
         session.execute(
             update(Goal)
-            .where(Goal.id.in_(select(sub.c.id)))
+            .where(Goal.id.in_(_SUBTREE_IDS.on(session.connection())))
             .values(deleted_at=now, trash_root_id=goal.id, version=Goal.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            {"root_id": goal.id},
         )
         session.expire(goal)
 
@@ -854,9 +854,9 @@ _TRASH = _trash_statement()
 
 def list_trash(owner: User) -> list[dict[str, Any]]:
     """The owner's trashed subtrees that have not expired, newest first."""
-    cutoff = utcnow() - _retention()
-    rows = db.session.execute(_TRASH, {"owner_id": owner.id, "cutoff": cutoff})
     retention = _retention()
+    cutoff = utcnow() - retention
+    rows = db.session.execute(_TRASH, {"owner_id": owner.id, "cutoff": cutoff})
     return [
         {
             "id": r[0],
