@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import logging
+import os
 import select as select_module
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, bindparam, event, select, text
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +60,72 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class WriterQueue:
+    """The line SQLite's writers wait in, so that each starts the moment the one before commits.
+
+    SQLite lets one writer at a time hold its write lock and makes the others poll for it,
+    sleeping 1, 2, 5, 10 ms and more between tries (busy_timeout). One account's concurrent
+    writes always collide, so most of their time went on sleeping while nobody held the lock.
+    Here a writer first takes an exclusive flock on a file beside the database; the kernel wakes
+    the next writer as soon as it is released, after the commit.
+
+    It only orders this service's own writers: SQLite's lock still decides, and any other
+    process writing to the database is waited for under busy_timeout as before. A holder keeps
+    its place only for one transaction, which ends in a commit or an error, so the line moves.
+    flock excludes open files, not processes: each thread of each process opens its own.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _file(self) -> IO[bytes] | None:
+        """This thread's open lock file (reopened after a fork), or None if it cannot be made."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid, local.depth = os.getpid(), 0
+            try:
+                local.file = open(self.path, "ab")  # noqa: SIM115  (kept open by the thread)
+            except OSError as exc:
+                # A read-only folder, say: writers then wait under busy_timeout alone.
+                logging.getLogger(__name__).warning("no writer queue at %s: %s", self.path, exc)
+                local.file = None
+        file: IO[bytes] | None = local.file
+        return file
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Wait for this writer's turn, and hold it for the block (a nested block keeps it)."""
+        file = self._file()
+        if file is None or self._local.depth:
+            yield
+            return
+        fcntl.flock(file, fcntl.LOCK_EX)
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
+# The writer queue of each SQLite engine whose database is a file (configure_engine).
+_writer_queues: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def _writer_turn(bind: Engine | Connection) -> AbstractContextManager[None]:
+    queue = _writer_queues.get(bind) if isinstance(bind, Engine) else None
+    return queue.turn() if queue is not None else nullcontext()
+
+
+def _database_file(engine: Engine) -> str | None:
+    """The path of an SQLite engine's database file; None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
 # What the next transaction SQLAlchemy begins is, in the database: None, statement by statement
 # (each statement its own transaction, as PostgreSQL's READ COMMITTED sees it anyway); "read", a
 # transaction that reads one snapshot; "write", one that takes the write lock up front.
@@ -90,6 +161,10 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
+
+        path = _database_file(engine)
+        if path is not None:
+            _writer_queues[engine] = WriterQueue(path + "-writers")
 
     elif engine.dialect.name == "postgresql":
 
@@ -189,15 +264,17 @@ def write_transaction(
     serialise_all serialises the whole operation across the database (e.g. first-user sign-up).
     """
     session: Session = db.session()  # the request's session behind the scoped proxy
-    try:
-        _begin(session, "write")
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql" and serialise_all:
-            session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
-        if owner_id is not None:
-            _lock_owner(session, owner_id, dialect == "postgresql")
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    engine = session.get_bind()
+    with _writer_turn(engine):
+        try:
+            _begin(session, "write")
+            dialect = engine.dialect.name
+            if dialect == "postgresql" and serialise_all:
+                session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
+            if owner_id is not None:
+                _lock_owner(session, owner_id, dialect == "postgresql")
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

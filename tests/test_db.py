@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from overachiever.db import read_transaction
+from overachiever.db import read_transaction, write_transaction
 from overachiever.extensions import db
 from overachiever.goals import service as goals
 from overachiever.users.models import User
@@ -208,3 +209,35 @@ def _plan(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
         event.remove(conn, "before_cursor_execute", capture)
     sql, parameters = sent[-1]
     return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, parameters)]
+
+
+def test_sqlite_writers_wait_their_turn_in_the_queue_not_in_the_busy_timeout(make_app):
+    # A busy timeout of 1 ms: a writer that polled for SQLite's lock would give up at once.
+    app = make_app(SQLITE_BUSY_TIMEOUT_MS=1)
+    client = app.test_client()
+    alice = sign_up(client, "alice")
+    holding, release = threading.Event(), threading.Event()
+
+    def first_writer() -> None:
+        with app.app_context(), write_transaction(alice.id) as session:
+            session.execute(text("UPDATE users SET name = name WHERE id = :id"), {"id": alice.id})
+            holding.set()
+            release.wait(10)
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    assert holding.wait(10)
+    answers: list[Any] = []
+    second = threading.Thread(
+        target=lambda: answers.append(
+            client.post("/api/v2/goals", json={"name": "queued"}, headers=alice.headers)
+        )
+    )
+    second.start()
+    second.join(0.3)
+    assert not answers, "the second writer wrote while the first held the write lock"
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert answers[0].status_code == 201, answers[0].get_json()
+    assert client.get("/api/v2/goals", headers=alice.headers).get_json()["total"] == 1
