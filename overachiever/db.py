@@ -78,6 +78,9 @@ class WriterQueue:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
+        # Every thread's file, closed together when the queue goes (with its engine).
+        self._files: list[IO[bytes]] = []
+        weakref.finalize(self, _close_all, self._files)
 
     def _file(self) -> IO[bytes] | None:
         """This thread's open lock file (reopened after a fork), or None if it cannot be made."""
@@ -85,7 +88,8 @@ class WriterQueue:
         if getattr(local, "pid", None) != os.getpid():
             local.pid, local.depth = os.getpid(), 0
             try:
-                local.file = open(self.path, "ab")  # noqa: SIM115  (kept open by the thread)
+                local.file = open(self.path, "ab")  # noqa: SIM115  (closed by _close_all)
+                self._files.append(local.file)
             except OSError as exc:
                 # A read-only folder, say: writers then wait under busy_timeout alone.
                 logging.getLogger(__name__).warning("no writer queue at %s: %s", self.path, exc)
@@ -107,6 +111,11 @@ class WriterQueue:
         finally:
             self._local.depth = 0
             fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def _close_all(files: list[IO[bytes]]) -> None:
+    for file in files:
+        file.close()
 
 
 # The writer queue of each SQLite engine whose database is a file (configure_engine).
