@@ -16,7 +16,7 @@ from functools import cache
 from typing import IO, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, bindparam, event, select, text
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -63,9 +63,9 @@ def utcnow() -> datetime:
 class WriterQueue:
     """The line SQLite's writers wait in, so that each starts the moment the one before commits.
 
-    SQLite lets one writer at a time hold its write lock and makes the others poll for it,
-    sleeping 1, 2, 5, 10 ms and more between tries (busy_timeout). One account's concurrent
-    writes always collide, so most of their time went on sleeping while nobody held the lock.
+    SQLite lets one writer at a time hold a database's write lock and makes the others poll
+    for it, sleeping 1, 2, 5, 10 ms and more between tries (busy_timeout): under concurrent
+    writes, most of a write's time went on sleeping while nobody held the lock.
     Here a writer first takes an exclusive flock on a file beside the database; the kernel wakes
     the next writer as soon as it is released, after the commit.
 
@@ -127,12 +127,13 @@ def _writer_turn(bind: Engine | Connection) -> AbstractContextManager[None]:
     return queue.turn() if queue is not None else nullcontext()
 
 
-def _database_file(engine: Engine) -> str | None:
-    """The path of an SQLite engine's database file; None for an in-memory database."""
-    database = engine.url.database
+def _database_file(url: URL) -> str | None:
+    """The path of an SQLite URL's database file; None for an in-memory database."""
+    database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return database
+    # A relative path is from the working directory, as SQLite takes it.
+    return os.path.abspath(database)
 
 
 # What the next transaction SQLAlchemy begins is, in the database: None, statement by statement
@@ -171,7 +172,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
 
-        path = _database_file(engine)
+        path = _database_file(engine.url)
         if path is not None:
             _writer_queues[engine] = WriterQueue(path + "-writers")
 

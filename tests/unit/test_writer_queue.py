@@ -93,3 +93,17 @@ def test_without_a_writable_folder_writers_go_on_without_a_queue(
         ran = True
     assert ran
     assert "no writer queue" in caplog.text
+
+
+def test_only_a_database_file_gets_a_queue_named_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    from overachiever.db import _database_file
+
+    monkeypatch.chdir(tmp_path)
+    assert _database_file(make_url("sqlite://")) is None
+    assert _database_file(make_url("sqlite:///:memory:")) is None
+    assert _database_file(make_url("sqlite:///file:mem?mode=memory&uri=true")) is None
+    assert _database_file(make_url("sqlite:///data/app.db")) == str(tmp_path / "data/app.db")
