@@ -231,6 +231,11 @@ def _begin(session: Session, mode: str) -> None:
         session.connection()
 
 
+def _in_transaction(session: Session) -> bool:
+    """Whether the session's connection has a database transaction open."""
+    return session.in_transaction() and _in_database_transaction(session.connection())
+
+
 def read_transaction() -> None:
     """Read the rest of this request in one transaction (one snapshot on SQLite).
 
@@ -266,23 +271,29 @@ def _lock_owner(session: Session, owner_id: int, row_lock: bool) -> None:
 
 @contextmanager
 def write_transaction(
-    owner_id: int | None = None, *, serialise_all: bool = False
+    owner_id: int | None = None, *, serialise_all: bool = False, single_statement: bool = False
 ) -> Iterator[Session]:
     """Run a service's writes in one transaction, committed on success, rolled back on error.
 
     owner_id serialises structural changes to one owner's goals (their user row is locked);
     serialise_all serialises the whole operation across the database (e.g. first-user sign-up).
+    single_statement: the block writes with one statement, which checks itself that what it
+    writes under still exists. SQLite, whose writers are all serialised anyway, then runs it as
+    a transaction of its own: no BEGIN IMMEDIATE, no owner look-up, no COMMIT, and the write
+    lock held only while the statement runs and commits.
     """
     session: Session = db.session()  # the request's session behind the scoped proxy
     engine = session.get_bind()
+    dialect = engine.dialect.name
     with _writer_turn(engine):
         try:
-            _begin(session, "write")
-            dialect = engine.dialect.name
-            if dialect == "postgresql" and serialise_all:
-                session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
-            if owner_id is not None:
-                _lock_owner(session, owner_id, dialect == "postgresql")
+            # A request reading in a transaction takes the usual way, which ends that read first.
+            if not (single_statement and dialect == "sqlite" and not _in_transaction(session)):
+                _begin(session, "write")
+                if dialect == "postgresql" and serialise_all:
+                    session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
+                if owner_id is not None:
+                    _lock_owner(session, owner_id, dialect == "postgresql")
             yield session
             session.commit()
         except BaseException:

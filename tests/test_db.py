@@ -62,22 +62,48 @@ def test_a_single_read_is_two_statements_outside_any_transaction(app, client, st
     assert not any(s.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")) for s in statements)
 
 
-def test_creating_a_goal_is_one_insert_in_a_write_transaction(app, client, statements):
+@pytest.mark.parametrize("under_parent", [False, True])
+def test_creating_a_goal_at_the_end_is_one_insert(app, client, statements, under_parent):
+    account = sign_up(client, "writer")
+    parent = None
+    if under_parent:
+        made = client.post("/api/v2/goals", json={"name": "parent"}, headers=account.headers)
+        parent = made.get_json()["id"]
+    client.post(
+        "/api/v2/goals", json={"name": "first", "parent_id": parent}, headers=account.headers
+    )
+    statements.clear()
+    resp = client.post(
+        "/api/v2/goals", json={"name": "second", "parent_id": parent}, headers=account.headers
+    )
+    assert resp.status_code == 201
+    assert (resp.get_json()["parent_id"], resp.get_json()["position"]) == (parent, 1)
+    inserts = [s for s in statements if s.upper().startswith("INSERT")]
+    assert len(inserts) == 1, statements
+    if _is_sqlite(app):
+        # The token, then the insert, which checks the parent (or owner) itself: a transaction
+        # of its own, with no BEGIN, look-up or COMMIT around it.
+        assert statements[1:] == inserts, statements
+    else:
+        # The token, the owner's row locked, the insert.
+        assert len(statements) == 3, statements
+
+
+def test_creating_a_goal_at_a_position_is_a_write_transaction(app, client, statements):
     account = sign_up(client, "writer")
     client.post("/api/v2/goals", json={"name": "first"}, headers=account.headers)
     statements.clear()
-    resp = client.post("/api/v2/goals", json={"name": "second"}, headers=account.headers)
+    resp = client.post(
+        "/api/v2/goals", json={"name": "second", "position": 0}, headers=account.headers
+    )
     assert resp.status_code == 201
-    assert resp.get_json()["position"] == 1
-    inserts = [s for s in statements if s.upper().startswith("INSERT")]
-    assert len(inserts) == 1, statements
-    # The token; then the owner's row (locked on PostgreSQL) and the insert, in a transaction
-    # that SQLite starts by taking the write lock.
     if _is_sqlite(app):
-        assert statements[1:] == ["BEGIN IMMEDIATE", *statements[2:4], "COMMIT"], statements
-        assert statements[3] == inserts[0]
-    else:
-        assert len(statements) == 3, statements
+        # The token; then the owner, the siblings moved down and the insert, together.
+        kinds = [s.split()[0].upper() for s in statements[1:]]
+        assert kinds == ["BEGIN", "SELECT", "UPDATE", "INSERT", "COMMIT"], statements
+        assert statements[1] == "BEGIN IMMEDIATE"
+    listed = client.get("/api/v2/goals?sort=position", headers=account.headers).get_json()
+    assert [(g["name"], g["position"]) for g in listed["items"]] == [("second", 0), ("first", 1)]
 
 
 def test_a_name_clash_found_by_the_insert_is_a_409_that_names_the_goal(client):

@@ -532,23 +532,48 @@ def _flush_names() -> None:
         raise NameConflict("a sibling goal already has that name") from exc
 
 
-def _insert_statement(top: bool, auto_position: bool) -> Any:
-    """INSERT one goal and return its row; its position, unless given, follows its last sibling.
+# The fields of a new goal, bound from create_goal's row; its position comes last.
+_NEW_FIELDS = (
+    "owner_id",
+    "parent_id",
+    "name",
+    "description",
+    "start",
+    "end",
+    "due",
+    "created_at",
+    "updated_at",
+    "version",
+)
 
-    One statement: the position is computed by the database, in the same write transaction.
+
+def _insert_statement(top: bool, auto_position: bool) -> Any:
+    """INSERT one goal and return its row, if its live parent (or, at the top, its owner) exists.
+
+    One statement checks what the goal stands on, and returns no row when that is gone; its
+    position, unless given, follows its last sibling, computed by the database.
     """
-    position: Any = bindparam("position")
+    users = User.__table__
+    stands_on = (
+        select(users.c.id).where(users.c.id == bindparam("owner_id"))
+        if top
+        else select(goals.c.id).where(
+            goals.c.id == bindparam("parent_id"),
+            goals.c.owner_id == bindparam("owner_id"),
+            goals.c.deleted_at.is_(None),
+        )
+    )
+    position: Any = bindparam("position", type_=goals.c.position.type)
     if auto_position:
         position = _NEXT_POSITION[top].scalar_subquery()
-    return insert(goals).values(position=position).returning(*goals.c)
+    values = [bindparam(name, type_=goals.c[name].type) for name in _NEW_FIELDS]
+    new = select(*values, position).where(stands_on.exists())
+    return insert(goals).from_select([*_NEW_FIELDS, "position"], new).returning(*goals.c)
 
 
 _INSERT = {
     (top, auto): _insert_statement(top, auto) for top in (True, False) for auto in (True, False)
 }
-_PARENT_LIVE = select(goals.c.id).where(
-    goals.c.id == bindparam("goal_id"), goals.c.owner_id == bindparam("owner_id"), LIVE
-)
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -578,23 +603,22 @@ def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
         "sibling_of": parent_id,
         "position": position,
     }
-    with write_transaction(owner.id) as session:
-        conn = session.connection()
-        if (
-            parent_id is not None
-            and conn.execute(_PARENT_LIVE, {"goal_id": parent_id, "owner_id": owner.id}).first()
-            is None
-        ):
-            raise NotFound(f"parent goal {parent_id} not found")
+    # At the end of its siblings, a create is one statement, which SQLite runs as a transaction
+    # of its own; at a given position, the siblings after it move down first.
+    with write_transaction(owner.id, single_statement=position is None) as session:
         if position is not None:
             _open_slot(owner.id, parent_id, position, now)
         try:
-            goal = conn.execute(_INSERT[parent_id is None, position is None], row).one()
+            stmt = _INSERT[parent_id is None, position is None]
+            goal = session.connection().execute(stmt, row).first()
         except IntegrityError as exc:
             # The sibling-name index decides, in the same statement, instead of a look-up first.
             if not _is_unique_violation(exc):
                 raise
             raise _name_taken(name, parent_id) from exc
+        if goal is None:
+            gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner.id}"
+            raise NotFound(f"{gone} not found")
     done = goal.end is not None
     return GoalView(goal, Stats(done=done, done_leaves=int(done)))
 
