@@ -29,8 +29,10 @@ from .report import Result, Series, markdown, plot, print_header, print_row
 from .servers import (
     WRK_POST,
     Process,
+    WrkResult,
     get,
     median,
+    post,
     start_app,
     start_ceiling,
     start_floor,
@@ -250,13 +252,19 @@ class Suite:
             "bare Flask, app SQL": f"{ceiling.base}/statements/{goal_id}",
             "bare Flask, 1 row": f"{ceiling.base}/row/{goal_id}",
         }
+        write_rungs = {
+            "bare Flask, app SQL": f"{ceiling.base}/statements",
+            "bare Flask, 1 row": f"{ceiling.base}/row",
+        }
         rung_rps: dict[str, list[float]] = {name: [] for name in rungs}
+        write_rung_rps: dict[str, list[float]] = {name: [] for name in write_rungs}
         floor_rps: list[float] = []
         read_rps: dict[str, list[float]] = {name: [] for name in servers}
         write_rps: dict[str, list[float]] = {name: [] for name in servers}
         errors = 0
         try:
             _same_goal(f"{app.base}/api/v2/goals/{goal_id}", rungs, reader)
+            _same_write(f"{app.base}/api/v2/goals", write_rungs, writer)
             for _ in range(self.plan.rounds):
                 result = wrk(self.floor_server.base + "/api/v2/goals/1", self.plan.wrk_seconds, {})
                 floor_rps.append(result.rps)
@@ -272,16 +280,14 @@ class Suite:
                     result = wrk(url, self.plan.wrk_seconds, reader.headers)
                     rung_rps[name].append(result.rps)
                     errors += result.errors
-                for name, server in servers.items():
-                    script = self.out / f"post-{uuid.uuid4().hex}.lua"
-                    script.write_text(
-                        WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem))
-                    )
-                    result = wrk(
-                        server.base + "/api/v2/goals", self.plan.wrk_seconds, writer.headers, script
-                    )
-                    script.unlink()
+                posts = {name: server.base + "/api/v2/goals" for name, server in servers.items()}
+                for name, url in posts.items():
+                    result = self._post_load(url, writer)
                     write_rps[name].append(result.rps)
+                    errors += result.errors
+                for name, url in write_rungs.items():
+                    result = self._post_load(url, writer)
+                    write_rung_rps[name].append(result.rps)
                     errors += result.errors
         finally:
             ceiling.stop()
@@ -313,10 +319,26 @@ class Suite:
                     )
                 )
                 self.bars[f"{bar}{name} ({kind})"] = rps
-        for name in rungs:
-            rps = median(rung_rps[name])
-            self.add(Result(f"{name} (rps)", kind, None, f"{rps:.0f}/s", f"{f:.0f}/s", rps / f))
-            self.bars[f"GET, {name} ({kind})"] = rps
+        for case, verb, by_rung in (
+            ("single reads", "GET", rung_rps),
+            ("writes", "POST", write_rung_rps),
+        ):
+            for name, values in by_rung.items():
+                rps = median(values)
+                row = Result(
+                    f"{case}, {name} (rps)", kind, None, f"{rps:.0f}/s", f"{f:.0f}/s", rps / f
+                )
+                self.add(row)
+                self.bars[f"{verb}, {name} ({kind})"] = rps
+
+    def _post_load(self, url: str, writer: User) -> WrkResult:
+        """wrk POSTing new top-level goals with names no other run uses."""
+        script = self.out / f"post-{uuid.uuid4().hex}.lua"
+        script.write_text(WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem)))
+        try:
+            return wrk(url, self.plan.wrk_seconds, writer.headers, script)
+        finally:
+            script.unlink()
 
     def memory(self, kind: str, postgres_url: str | None) -> None:
         """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""
@@ -372,6 +394,22 @@ def _same_goal(app_url: str, rungs: dict[str, str], user: User) -> None:
         got = _values(orjson.loads(_body(url, user)))
         if any(served[key] != value for key, value in got.items()):
             raise RuntimeError(f"{name} read another goal than the app: {got} vs {served}")
+
+
+def _same_write(app_url: str, rungs: dict[str, str], user: User) -> None:
+    """Check that every write rung creates a goal of the user, as the app answers a create."""
+    status, answer = post(app_url, {"name": f"check-{uuid.uuid4().hex}"}, user.headers)
+    if status != 201:
+        raise RuntimeError(f"POST {app_url} gave {status}")
+    created = orjson.loads(answer)
+    for name, url in rungs.items():
+        status, body = post(url, {"name": f"check-{uuid.uuid4().hex}"}, user.headers)
+        got = orjson.loads(body)
+        if status != 201 or set(got) - set(created) or got["id"] <= created["id"]:
+            raise RuntimeError(f"{name} did not create a goal as the app does: {status} {got}")
+        owned = _body(f"{app_url}/{got['id']}", user)  # the app reads it as the user's own
+        if orjson.loads(owned)["name"] != got["name"]:
+            raise RuntimeError(f"{name} created another goal than it answered: {got}")
 
 
 def _values(fields: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,13 @@ APIFlask, no request hooks. They are rungs between the floor and the app, not a 
   roll-ups) on a pooled connection, answered with the app's JSON (its pydantic schema) and ETag;
 - `/row/{id}`: one indexed statement (the goal row, its owner found by the token's digest in
   the same statement), no roll-ups: what any database-backed read costs at least.
+
+And POST /api/v2/goals for a top-level goal named in the JSON body:
+- `POST /statements`: the app's statements of a write (the token look-up; then the INSERT,
+  alone in the writer queue on SQLite, after the owner's row lock in a transaction on
+  PostgreSQL), answered with the app's JSON;
+- `POST /row`: one INSERT in its own durable transaction, the owner found by the token's
+  digest in the same statement: what any durable write costs at least.
 """
 
 from __future__ import annotations
@@ -16,13 +23,21 @@ import os
 from typing import Any
 
 from flask import Flask, request
-from sqlalchemy import bindparam, create_engine, select
+from sqlalchemy import bindparam, create_engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from overachiever.config import Config, pool_options
-from overachiever.db import configure_engine
+from overachiever.db import (
+    _owner_statements,
+    _writer_turn,
+    configure_engine,
+    transaction_mode,
+    utcnow,
+)
 from overachiever.goals import service
 from overachiever.goals.models import Goal
 from overachiever.goals.schemas import GoalOut
+from overachiever.goals.tree import Stats
 from overachiever.jsonio import OrjsonProvider
 from overachiever.tokens.models import Token
 from overachiever.tokens.service import _BY_DIGEST, digest
@@ -35,6 +50,24 @@ _ROW = select(*Goal.__table__.c).where(
     Goal.owner_id == _OWNER_BY_DIGEST.scalar_subquery(),
     Goal.deleted_at.is_(None),
 )
+
+# One top-level goal, its owner found by the token's digest in the same statement.
+_INSERT_ROW = (
+    insert(Goal)
+    .values(owner_id=_OWNER_BY_DIGEST.scalar_subquery(), position=0)
+    .returning(*Goal.__table__.c)
+)
+
+# The app's row of a new top-level goal, but for its owner, name and times.
+_NEW_GOAL = {
+    "parent_id": None,
+    "description": "",
+    "end": None,
+    "due": None,
+    "version": 1,
+    "sibling_of": None,
+    "position": None,
+}
 
 # The goal's own fields of the app's answer (all but the roll-ups).
 _OWN_FIELDS = tuple(name for name in GoalOut.model_fields if name in Goal.__table__.c)
@@ -75,6 +108,44 @@ def make_app() -> Flask:
         if found is None:
             return {"title": "Not Found"}, 404
         return {key: getattr(found, key) for key in _OWN_FIELDS}, 200
+
+    @app.post("/statements")
+    def create() -> Any:
+        name = request.get_json()["name"]
+        now = utcnow()
+        with engine.connect() as conn:
+            user = conn.execute(_BY_DIGEST, {"digest": digest(secret())}).first()
+            if user is None:
+                return {"title": "Unauthorized"}, 401
+            conn.commit()  # the look-up ran statement by statement, as the app's does
+            row = {**_NEW_GOAL, "owner_id": user.id, "sibling_owner": user.id, "name": name}
+            row.update(start=now, created_at=now, updated_at=now)
+            insert_goal = service._INSERT[True, True]
+            if conn.dialect.name == "postgresql":
+                # As the app: the owner's row locked, then the insert, in one transaction.
+                with transaction_mode("write"), conn.begin():
+                    conn.execute(_owner_statements()[1], {"owner_id": user.id}).one()
+                    goal = conn.execute(insert_goal, row).one()
+            else:
+                # As the app: in the writer queue, the insert alone, a transaction of its own.
+                with _writer_turn(engine), conn.begin():
+                    goal = conn.execute(insert_goal, row).one()
+        view = service.GoalView(goal, Stats())
+        body = GoalOut.model_validate(view.as_dict()).model_dump(mode="json")
+        return body, 201, {"ETag": f'"{view.etag}"'}
+
+    @app.post("/row")
+    def create_row() -> Any:
+        now = utcnow()
+        row = {"name": request.get_json()["name"], "description": "", "version": 1}
+        row.update(start=now, created_at=now, updated_at=now, digest=digest(secret()))
+        try:
+            # On SQLite, in the app's writer queue: PostgreSQL has lock queues of its own.
+            with _writer_turn(engine), engine.connect() as conn, conn.begin():
+                goal = conn.execute(_INSERT_ROW, row).one()
+        except IntegrityError:  # no owner: the token is unknown
+            return {"title": "Unauthorized"}, 401
+        return {key: getattr(goal, key) for key in _OWN_FIELDS}, 201
 
     return app
 

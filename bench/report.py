@@ -35,7 +35,7 @@ class Result:
         )
 
 
-WIDTHS = (28, 10, 9, 16, 16, 8, 12, 3)
+WIDTHS = (40, 10, 9, 16, 16, 8, 12, 3)
 
 
 def print_header() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shutil
@@ -152,6 +153,20 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection(match.group(1), int(match.group(2)), timeout=600)
     try:
         conn.request("GET", match.group(3) or "/", headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def post(url: str, body: dict[str, object], headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST a JSON body over a fresh connection; (status, body)."""
+    match = re.match(r"http://([^:/]+):(\d+)(.*)", url)
+    assert match, url
+    conn = http.client.HTTPConnection(match.group(1), int(match.group(2)), timeout=600)
+    try:
+        sent = {**headers, "Content-Type": "application/json"}
+        conn.request("POST", match.group(3) or "/", body=json.dumps(body), headers=sent)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
