@@ -58,17 +58,6 @@ _INSERT_ROW = (
     .returning(*Goal.__table__.c)
 )
 
-# The app's row of a new top-level goal, but for its owner, name and times.
-_NEW_GOAL = {
-    "parent_id": None,
-    "description": "",
-    "end": None,
-    "due": None,
-    "version": 1,
-    "sibling_of": None,
-    "position": None,
-}
-
 # The goal's own fields of the app's answer (all but the roll-ups).
 _OWN_FIELDS = tuple(name for name in GoalOut.model_fields if name in Goal.__table__.c)
 
@@ -118,8 +107,7 @@ def make_app() -> Flask:
             if user is None:
                 return {"title": "Unauthorized"}, 401
             conn.commit()  # the look-up ran statement by statement, as the app's does
-            row = {**_NEW_GOAL, "owner_id": user.id, "sibling_owner": user.id, "name": name}
-            row.update(start=now, created_at=now, updated_at=now)
+            row = service._new_goal_row(user.id, {"name": name}, now)
             insert_goal = service._INSERT[True, True]
             if conn.dialect.name == "postgresql":
                 # As the app: the owner's row locked, then the insert, in one transaction.

@@ -288,7 +288,8 @@ def write_transaction(
     with _writer_turn(engine):
         try:
             # A request reading in a transaction takes the usual way, which ends that read first.
-            if not (single_statement and dialect == "sqlite" and not _in_transaction(session)):
+            alone = single_statement and dialect == "sqlite" and not _in_transaction(session)
+            if not alone:
                 _begin(session, "write")
                 if dialect == "postgresql" and serialise_all:
                     session.execute(text("SELECT pg_advisory_xact_lock(7263)"))

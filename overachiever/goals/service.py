@@ -581,28 +581,32 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE" in str(exc.orig)
 
 
-def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
-    """Create a goal (under a parent of the same owner, or at the top level)."""
-    now = utcnow()
-    start = data.get("start") or now
-    _check_times(start, data.get("end"))
-    parent_id, name = data.get("parent_id"), data["name"]
-    position = data.get("position")
-    row = {
-        "owner_id": owner.id,
+def _new_goal_row(owner_id: int, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The parameters of _INSERT for a new goal of these fields, created now."""
+    parent_id = data.get("parent_id")
+    return {
+        "owner_id": owner_id,
         "parent_id": parent_id,
-        "name": name,
+        "name": data["name"],
         "description": data.get("description") or "",
-        "start": start,
+        "start": data.get("start") or now,
         "end": data.get("end"),
         "due": data.get("due"),
         "created_at": now,
         "updated_at": now,
         "version": 1,
-        "sibling_owner": owner.id,
+        "sibling_owner": owner_id,
         "sibling_of": parent_id,
-        "position": position,
+        "position": data.get("position"),
     }
+
+
+def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
+    """Create a goal (under a parent of the same owner, or at the top level)."""
+    now = utcnow()
+    row = _new_goal_row(owner.id, data, now)
+    _check_times(row["start"], row["end"])
+    parent_id, name, position = row["parent_id"], row["name"], row["position"]
     # At the end of its siblings, a create is one statement, which SQLite runs as a transaction
     # of its own; at a given position, the siblings after it move down first.
     with write_transaction(owner.id, single_statement=position is None) as session:
