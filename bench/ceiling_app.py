@@ -27,20 +27,17 @@ from sqlalchemy import bindparam, create_engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from overachiever.config import Config, pool_options
-from overachiever.db import (
-    _owner_statements,
-    _writer_turn,
-    configure_engine,
-    transaction_mode,
-    utcnow,
-)
+from overachiever.core.db import configure_engine, transaction_mode
+from overachiever.core.types import utcnow
+from overachiever.core.writer_queue import writer_turn
 from overachiever.goals import service
 from overachiever.goals.models import Goal
 from overachiever.goals.schemas import GoalOut
 from overachiever.goals.tree import Stats
-from overachiever.jsonio import OrjsonProvider
 from overachiever.tokens.models import Token
 from overachiever.tokens.service import _BY_DIGEST, digest
+from overachiever.users.locks import OWNER_FOR_UPDATE
+from overachiever.web.jsonio import OrjsonProvider
 
 from .floor_app import serve
 
@@ -112,11 +109,11 @@ def make_app() -> Flask:
             if conn.dialect.name == "postgresql":
                 # As the app: the owner's row locked, then the insert, in one transaction.
                 with transaction_mode("write"), conn.begin():
-                    conn.execute(_owner_statements()[1], {"owner_id": user.id}).one()
+                    conn.execute(OWNER_FOR_UPDATE, {"owner_id": user.id}).one()
                     goal = conn.execute(insert_goal, row).one()
             else:
                 # As the app: in the writer queue, the insert alone, a transaction of its own.
-                with _writer_turn(engine), conn.begin():
+                with writer_turn(engine), conn.begin():
                     goal = conn.execute(insert_goal, row).one()
         view = service.GoalView(goal, Stats())
         body = GoalOut.model_validate(view.as_dict()).model_dump(mode="json")
@@ -129,7 +126,7 @@ def make_app() -> Flask:
         row.update(start=now, created_at=now, updated_at=now, digest=digest(secret()))
         try:
             # On SQLite, in the app's writer queue: PostgreSQL has lock queues of its own.
-            with _writer_turn(engine), engine.connect() as conn, conn.begin():
+            with writer_turn(engine), engine.connect() as conn, conn.begin():
                 goal = conn.execute(_INSERT_ROW, row).one()
         except IntegrityError:  # no owner: the token is unknown
             return {"title": "Unauthorized"}, 401

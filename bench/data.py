@@ -103,7 +103,7 @@ class Database:
     def migrate_and_add_users(self, names: list[str]) -> dict[str, User]:
         """Apply the app's migrations, then create the users with one token each."""
         from overachiever import create_app
-        from overachiever.extensions import db
+        from overachiever.core.db import db
         from overachiever.migrations import upgrade
         from overachiever.tokens import service as tokens
         from overachiever.users import service as users

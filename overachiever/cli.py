@@ -12,8 +12,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .errors import DomainError
-from .extensions import db as database
+from .core.db import db as database
+from .core.errors import DomainError
 
 
 def _create_app() -> Any:

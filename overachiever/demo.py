@@ -8,11 +8,12 @@ from typing import Any
 import click
 from sqlalchemy import func, insert, select
 
-from .db import utcnow, write_transaction
-from .errors import Conflict, NotFound
-from .extensions import db
+from .core.db import db
+from .core.errors import Conflict, NotFound
+from .core.types import utcnow
 from .goals.models import Goal
 from .users import service as users
+from .users.locks import owner_transaction
 from .users.models import User
 
 DEMO_PASSWORD = "overachiever"  # noqa: S105  (documented demo credentials)
@@ -102,7 +103,7 @@ def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) ->
                         "version": 1,
                     }
                 )
-            with write_transaction(owner.id) as session:
+            with owner_transaction(owner.id) as session:
                 result = session.execute(
                     insert(Goal).returning(Goal.id, sort_by_parameter_order=True), rows
                 )

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from overachiever import create_app
 from overachiever.config import TestConfig
-from overachiever.extensions import db
+from overachiever.core.db import db
 from tests.liveserver import admin_connection
 
 PASSWORD = "correct horse battery"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from overachiever import create_app
 from overachiever.config import Config
-from overachiever.extensions import db
+from overachiever.core.db import db
 from tests.conftest import PASSWORD, app_settings, basic
 
 ENV_VARS = (

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from overachiever.db import read_transaction, write_transaction
-from overachiever.extensions import db
+from overachiever.core.db import db, read_transaction
 from overachiever.goals import service as goals
+from overachiever.users.locks import owner_transaction
 from overachiever.users.models import User
 from tests.conftest import sign_up
 from tests.liveserver import admin_connection
@@ -245,7 +245,7 @@ def test_sqlite_writers_wait_their_turn_in_the_queue_not_in_the_busy_timeout(mak
     holding, release = threading.Event(), threading.Event()
 
     def first_writer() -> None:
-        with app.app_context(), write_transaction(alice.id) as session:
+        with app.app_context(), owner_transaction(alice.id) as session:
             session.execute(text("UPDATE users SET name = name WHERE id = :id"), {"id": alice.id})
             holding.set()
             release.wait(10)

@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Engine
 
 from overachiever import create_app, migrations
-from overachiever.extensions import db
+from overachiever.core.db import db
 
 PG_URL = re.sub(
     r"^postgres(ql)?://",

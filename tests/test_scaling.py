@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.server import Server
 from tests.conftest import PASSWORD, basic
 from tests.liveserver import free_port

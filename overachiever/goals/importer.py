@@ -7,8 +7,8 @@ from typing import Any
 from flask import request
 from pydantic import ValidationError
 
-from ..db import utcnow
-from ..errors import Invalid
+from ..core.errors import Invalid
+from ..core.types import utcnow
 from .schemas import ImportFields
 from .service import ImportedNode
 

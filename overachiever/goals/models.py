@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import BigId, UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import db
+from ..core.types import BigId, UTCDateTime, utcnow
 
 
 class Goal(db.Model):  # type: ignore[name-defined]

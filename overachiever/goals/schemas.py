@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, RootModel, field_validator
 
-from ..validation import (
+from ..core.validation import (
     Body,
     Description,
     GoalName,

@@ -37,9 +37,10 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.selectable import CTE, FromClause
 
-from ..db import read_transaction, utcnow, write_transaction
-from ..errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
-from ..extensions import db
+from ..core.db import db, read_transaction
+from ..core.errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
+from ..core.types import utcnow
+from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import Goal
 from .tree import Forest, Stats
@@ -609,7 +610,7 @@ def create_goal(owner: User, data: dict[str, Any]) -> GoalView:
     parent_id, name, position = row["parent_id"], row["name"], row["position"]
     # At the end of its siblings, a create is one statement, which SQLite runs as a transaction
     # of its own; at a given position, the siblings after it move down first.
-    with write_transaction(owner.id, single_statement=position is None) as session:
+    with owner_transaction(owner.id, single_statement=position is None) as session:
         if position is not None:
             _open_slot(owner.id, parent_id, position, now)
         try:
@@ -643,7 +644,7 @@ def update_goal(
                 f"{field} cannot be null", [{"loc": ["body", field], "msg": "cannot be null"}]
             )
     now = utcnow()
-    with write_transaction(owner.id):
+    with owner_transaction(owner.id):
         goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
         start = changes.get("start", goal.start)
@@ -685,7 +686,7 @@ def update_goal(
 def trash_goal(owner: User, goal_id: int, if_match: EtagCheck = None) -> None:
     """Move a goal and its whole live subtree to the trash."""
     now = utcnow()
-    with write_transaction(owner.id) as session:
+    with owner_transaction(owner.id) as session:
         _purge_expired(owner.id, now)
         goal = _live_goal(owner.id, goal_id)
         _check_etag(goal, if_match)
@@ -721,7 +722,7 @@ def import_trees(owner: User, nodes: Sequence[ImportedNode], parent_id: int | No
         node.fields.setdefault("start", None)
         if node.fields["start"] is None:
             node.fields["start"] = now
-    with write_transaction(owner.id) as session:
+    with owner_transaction(owner.id) as session:
         if parent_id is not None:
             _live_goal(owner.id, parent_id, "parent goal")
         tops = [n for n in nodes if n.parent is None]
@@ -850,7 +851,7 @@ def purge_expired() -> int:
         # Owner by owner, under each owner's lock, like every other change to a tree: a restore
         # racing the purge waits for it (and then finds the goal gone) instead of failing.
         try:
-            with write_transaction(owner_id):
+            with owner_transaction(owner_id):
                 purged += _purge_expired(owner_id, now)
         except NotFound:
             continue  # the account was deleted meanwhile, and its goals with it
@@ -914,7 +915,7 @@ def _trash_root(owner: User, goal_id: int) -> Goal:
 def restore(owner: User, goal_id: int) -> GoalView:
     """Put a trashed subtree back with the same ids: under its parent if live, else at the top."""
     now = utcnow()
-    with write_transaction(owner.id) as session:
+    with owner_transaction(owner.id) as session:
         _purge_expired(owner.id, now)
         root = _trash_root(owner, goal_id)
         parent_id = root.parent_id
@@ -941,7 +942,7 @@ def restore(owner: User, goal_id: int) -> GoalView:
 
 def purge(owner: User, goal_id: int) -> None:
     """Delete a trashed subtree for good."""
-    with write_transaction(owner.id) as session:
+    with owner_transaction(owner.id) as session:
         root = _trash_root(owner, goal_id)
         root_id = root.id
         session.expunge(root)

@@ -8,10 +8,10 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, request, url_for
 
-from ..auth import current_user, token_auth
-from ..jsonio import no_content
-from ..paging import link_header
-from ..validation import documented_body
+from ..web.auth import current_user, token_auth
+from ..web.bodies import documented_body
+from ..web.jsonio import no_content
+from ..web.paging import link_header
 from . import service
 from .importer import parse_import
 from .schemas import (

@@ -15,13 +15,14 @@ from flask import Response, g, request
 from pydantic import EmailStr, Field, TypeAdapter, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError, Unauthorized
-from ..jsonio import dumps
+from ..core.errors import DomainError, Malformed, Unauthorized
+from ..core.validation import Body, Id, UserName
 from ..tokens import service as tokens
 from ..users.models import User
-from ..validation import Body, Id, UserName
+from ..web.jsonio import dumps
+from ..web.problems import status_of
 from . import service
-from .service import BadInput, Entry
+from .service import Entry
 
 bp = APIBlueprint("legacy_directory", __name__, url_prefix="/api/user", enable_openapi=False)
 
@@ -63,8 +64,9 @@ def _failure(status: int, detail: str, **extra: Any) -> Response:
 @bp.errorhandler(DomainError)
 def _on_domain_error(error: DomainError) -> Response:
     extra = {"errors": error.extra["errors"]} if error.extra.get("errors") else {}
-    resp = _failure(error.status, error.detail, **extra)
-    if error.status == 401:
+    status = status_of(error)
+    resp = _failure(status, error.detail, **extra)
+    if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="overachiever"'
     return resp
 
@@ -98,18 +100,18 @@ def _caller() -> User:
 def _item_body() -> Any:
     """The `item` of the JSON body (an object, or a list of objects)."""
     if not request.get_data(cache=True).strip():
-        raise BadInput(
+        raise Malformed(
             'the body is empty: send {"item": {...}}', [{"loc": ["body"], "msg": "required"}]
         )
     body = request.get_json()
     if not isinstance(body, dict) or "item" not in body:
-        raise BadInput(
+        raise Malformed(
             'missing required field "item": send {"item": {...}}',
             [{"loc": ["body", "item"], "msg": "missing required field"}],
         )
     extra = sorted(set(body) - {"item"})
     if extra:
-        raise BadInput(
+        raise Malformed(
             f"unknown fields: {', '.join(extra)}",
             [{"loc": ["body", k], "msg": "unknown field"} for k in extra],
         )
@@ -130,7 +132,7 @@ def _validate(adapter: Any, value: Any) -> Any:
                 }
             )
         detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors[:5])
-        raise BadInput(detail, errors) from exc
+        raise Malformed(detail, errors) from exc
 
 
 @bp.post("")
@@ -140,7 +142,7 @@ def create_users() -> Response:
     item = _item_body()
     bulk = isinstance(item, list)
     if bulk and not 1 <= len(item) <= MAX_ITEMS:
-        raise BadInput(f"a bulk request has 1 to {MAX_ITEMS} items, not {len(item)}")
+        raise Malformed(f"a bulk request has 1 to {MAX_ITEMS} items, not {len(item)}")
     items = _validate(_ITEMS, item) if bulk else [_validate(TypeAdapter(Item), item)]
     entries = [Entry(i.name, str(i.mail), i.id) for i in items]
     return _ack(ids=service.directory_create(_caller(), entries, bulk))
@@ -170,7 +172,7 @@ def change_user(user_id: int) -> Response:
     item: ItemPatch = _validate(TypeAdapter(ItemPatch), _item_body())
     _check_id(item.id, user_id)
     if item.name is None and item.mail is None:
-        raise BadInput(
+        raise Malformed(
             "send at least one of name and mail",
             [{"loc": ["body", "item"], "msg": "needs name or mail"}],
         )
@@ -189,7 +191,7 @@ def delete_user(user_id: int) -> Response:
 
 def _check_id(item_id: int | None, user_id: int) -> None:
     if item_id is not None and item_id != user_id:
-        raise BadInput(
+        raise Malformed(
             f"the item's id {item_id} is not the id in the path ({user_id})",
             [{"loc": ["body", "item", "id"], "msg": "must match the path"}],
         )

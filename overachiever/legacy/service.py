@@ -16,21 +16,15 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from ..db import MAX_ID, utcnow, write_transaction
-from ..errors import Conflict, DomainError, Forbidden, Invalid, NameConflict, NotFound
-from ..extensions import db
+from ..core.db import db, write_transaction
+from ..core.errors import Conflict, DomainError, Forbidden, NameConflict, NotFound
+from ..core.types import MAX_ID, utcnow
 from ..goals import service as goals
 from ..goals.models import Goal
 from ..users import service as users
 from ..users.models import User
 
 LIVE = Goal.deleted_at.is_(None)
-
-
-class BadInput(Invalid):
-    """A legacy request lacks a field or has a bad value: 400, as the article's parser said."""
-
-    status, slug, title = 400, "bad-request", "Bad request"
 
 
 # ---------------------------------------------------------------------------- v1.0

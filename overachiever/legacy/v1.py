@@ -9,13 +9,13 @@ from apiflask import APIBlueprint
 from flask import Response, request
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
-from ..auth import current_user, token_auth
+from ..core.errors import Malformed
+from ..core.validation import Description, GoalName, UserName
 from ..goals.service import GoalView
 from ..users.models import User
 from ..users.schemas import Password
-from ..validation import Description, GoalName, UserName
+from ..web.auth import current_user, token_auth
 from . import service
-from .service import BadInput
 
 bp = APIBlueprint("legacy_v1", __name__, url_prefix="/v1.0", enable_openapi=False)
 
@@ -58,7 +58,7 @@ def _fields(model: type[FieldsT], *, query: bool = True) -> FieldsT:
     if request.is_json:
         body = request.get_json()
         if not isinstance(body, dict):
-            raise BadInput(
+            raise Malformed(
                 "the body must be a JSON object of fields",
                 [{"loc": ["body"], "msg": "must be an object"}],
             )
@@ -83,7 +83,7 @@ def _fields(model: type[FieldsT], *, query: bool = True) -> FieldsT:
             msg = "missing required field" if missing else err["msg"]
             details.append(f"missing required field {field!r}" if missing else f"{field}: {msg}")
             errors.append({"loc": ["body", *err["loc"]], "msg": msg})
-        raise BadInput("; ".join(details), errors) from exc
+        raise Malformed("; ".join(details), errors) from exc
 
 
 @bp.get("/goals")

@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from ..extensions import db
+from ..core.db import db
 
 HERE = Path(__file__).parent
 

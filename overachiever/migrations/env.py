@@ -6,8 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, text
 
 from overachiever import models  # noqa: F401  (fills the metadata)
-from overachiever.db import transaction_mode
-from overachiever.extensions import db
+from overachiever.core.db import db, transaction_mode
 
 target_metadata = db.metadata
 

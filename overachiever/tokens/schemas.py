@@ -5,17 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict, model_validator
+from pydantic import Field, Strict, model_validator
 
-from ..validation import Body, Out, Timestamp, _no_control_chars, _strip, _trimmed_line
-
-TokenName = Annotated[
-    str,
-    BeforeValidator(_strip),
-    Field(min_length=1, max_length=100),
-    AfterValidator(_no_control_chars),
-    _trimmed_line(100, "Cc Cs", "1-100 characters once trimmed; no control characters"),
-]
+from ..core.validation import Body, Out, Timestamp, TokenName
 
 
 class TokenCreate(Body):

@@ -11,9 +11,10 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..db import utcnow, write_transaction
-from ..errors import Invalid, NotFound
-from ..extensions import db
+from ..core.db import db, write_transaction
+from ..core.errors import Invalid, NotFound
+from ..core.types import utcnow
+from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import Token
 
@@ -35,7 +36,7 @@ def issue(user: User, name: str = "api", expires_at: datetime | None = None) -> 
         )
     secret = PREFIX + secrets.token_urlsafe(32)
     # With the owner's lock: an account deleted meanwhile is a 404, not a foreign-key error.
-    with write_transaction(user.id) as session:
+    with owner_transaction(user.id) as session:
         token = Token(
             user_id=user.id, name=name, digest=digest(secret), created_at=now, expires_at=expires_at
         )

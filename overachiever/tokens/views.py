@@ -7,10 +7,10 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app
 
-from ..auth import basic_auth, basic_user, current_user, token_auth
-from ..extensions import client_address, limiter, login_account
-from ..jsonio import no_content
-from ..validation import documented_body, parse_optional_body
+from ..web.auth import basic_auth, basic_user, current_user, token_auth
+from ..web.bodies import documented_body, parse_optional_body
+from ..web.jsonio import no_content
+from ..web.limits import client_address, limiter, login_account
 from . import service
 from .schemas import TokenCreate, TokenCreated, TokenList
 

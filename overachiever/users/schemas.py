@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, Strict
 
-from ..validation import Body, Out, Query, SearchText, UserName
+from ..core.validation import Body, Out, Query, SearchText, UserName
 
 Password = Annotated[str, Field(min_length=8, max_length=1024)]
 

@@ -9,10 +9,10 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..db import write_transaction
-from ..errors import Conflict, Forbidden, Invalid, NameConflict, NotFound
-from ..extensions import db
-from ..passwords import hash_password, needs_rehash, verify_password
+from ..core.db import db, write_transaction
+from ..core.errors import Conflict, Forbidden, Invalid, NameConflict, NotFound
+from ..core.passwords import hash_password, needs_rehash, verify_password
+from .locks import owner_transaction
 from .models import User
 
 
@@ -168,7 +168,7 @@ def delete_user(actor: User, ref: int | str) -> None:
 
     # The owner's lock too: a goal write of this user in flight finishes first (or finds the
     # account gone), instead of deadlocking on the goals this deletes.
-    with write_transaction(target.id, serialise_all=True) as session:
+    with owner_transaction(target.id, serialise_all=True) as session:
         if target.is_admin and _admin_count() <= 1:
             raise Conflict("the last administrator cannot be deleted")
         # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.

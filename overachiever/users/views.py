@@ -7,9 +7,9 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, url_for
 
-from ..auth import current_user, token_auth
-from ..jsonio import no_content
-from ..paging import link_header
+from ..web.auth import current_user, token_auth
+from ..web.jsonio import no_content
+from ..web.paging import link_header
 from . import service
 from .schemas import SignUp, UserListQuery, UserOut, UserPage, UserPatch, UserPut
 

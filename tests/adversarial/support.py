@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from tests.conftest import PASSWORD, Account, build_app, dispose, sign_up
 
 # Columns that a refused request may still change: a token's last use is refreshed when the

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from overachiever.openapi import LINKS
+from overachiever.web.openapi import LINKS
 
 
 @pytest.fixture

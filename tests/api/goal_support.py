@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals.models import Goal
 
 API = "/api/v2"

@@ -11,8 +11,8 @@ import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select, update
 
-from overachiever import passwords
-from overachiever.extensions import db
+from overachiever.core import passwords
+from overachiever.core.db import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from overachiever.users.models import User

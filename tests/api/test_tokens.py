@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text, update
 
 from overachiever.config import Config
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from tests.conftest import PASSWORD, basic

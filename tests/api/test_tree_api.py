@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals import service
 from overachiever.users.models import User
 from tests.helpers import assert_problem, parse_deep

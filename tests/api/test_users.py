@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals.models import Goal
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service

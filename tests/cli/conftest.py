@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from overachiever import create_app
 from overachiever.cli import main
-from overachiever.extensions import db
+from overachiever.core.db import db
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals.models import Goal
 from overachiever.migrations import head_revision
 from overachiever.users import service as user_service

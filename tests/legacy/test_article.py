@@ -16,7 +16,7 @@ from unittest import TestCase
 import pytest
 
 from overachiever import demo
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals import service as goal_service
 from overachiever.goals.models import Goal
 from overachiever.tokens import service as token_service

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.users.models import User
 from overachiever.users.service import authenticate
 from tests.conftest import basic

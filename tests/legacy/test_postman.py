@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from overachiever import demo, postman
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.tokens import service as token_service
 from tests.conftest import basic
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals import service as goal_service
 from overachiever.users.service import find_by_name
 from tests.conftest import basic

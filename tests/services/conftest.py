@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from overachiever.extensions import db
+from overachiever.core.db import db
 from overachiever.goals import service
 from overachiever.goals.service import ImportedNode
 from overachiever.users.models import User

@@ -10,8 +10,14 @@ import orjson
 import pytest
 from sqlalchemy import func, select, update
 
-from overachiever.errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
-from overachiever.extensions import db
+from overachiever.core.db import db
+from overachiever.core.errors import (
+    CycleConflict,
+    Invalid,
+    NameConflict,
+    NotFound,
+    PreconditionFailed,
+)
 from overachiever.goals import service
 from overachiever.goals.models import Goal
 from overachiever.goals.service import ImportedNode, ListFilter

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from overachiever.errors import NotFound
+from overachiever.core.errors import NotFound
 from overachiever.goals import service
 from overachiever.tokens import service as tokens
 from overachiever.users.service import delete_user

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from overachiever.db import WriterQueue
+from overachiever.core.writer_queue import WriterQueue
 
 
 def _taken_elsewhere(path: Path) -> bool:
@@ -100,10 +100,10 @@ def test_only_a_database_file_gets_a_queue_named_beside_it(
 ) -> None:
     from sqlalchemy.engine import make_url
 
-    from overachiever.db import _database_file
+    from overachiever.core.writer_queue import database_file
 
     monkeypatch.chdir(tmp_path)
-    assert _database_file(make_url("sqlite://")) is None
-    assert _database_file(make_url("sqlite:///:memory:")) is None
-    assert _database_file(make_url("sqlite:///file:mem?mode=memory&uri=true")) is None
-    assert _database_file(make_url("sqlite:///data/app.db")) == str(tmp_path / "data/app.db")
+    assert database_file(make_url("sqlite://")) is None
+    assert database_file(make_url("sqlite:///:memory:")) is None
+    assert database_file(make_url("sqlite:///file:mem?mode=memory&uri=true")) is None
+    assert database_file(make_url("sqlite:///data/app.db")) == str(tmp_path / "data/app.db")

@@ -8,7 +8,7 @@ from typing import Any
 import flask_swagger_ui
 from apiflask import APIFlask
 
-from .db import MAX_ID
+from ..core.types import MAX_ID
 
 # Swagger UI 5 (OpenAPI 3.1 capable), as shipped inside the flask-swagger-ui wheel.
 DOCS_ASSETS = str(Path(flask_swagger_ui.__file__).parent / "dist")

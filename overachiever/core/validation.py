@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -17,10 +17,9 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
-    ValidationError,
 )
 
-from .db import MAX_ID
+from .types import MAX_ID, MAX_POSITION
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -159,6 +158,13 @@ GoalName = Annotated[
     AfterValidator(_no_control_chars),
     _trimmed_line(200, "Cc Cs", "1-200 characters once trimmed; no control characters"),
 ]
+TokenName = Annotated[
+    str,
+    BeforeValidator(_strip),
+    Field(min_length=1, max_length=100),
+    AfterValidator(_no_control_chars),
+    _trimmed_line(100, "Cc Cs", "1-100 characters once trimmed; no control characters"),
+]
 UserName = Annotated[
     str,
     BeforeValidator(_strip),
@@ -181,7 +187,7 @@ SearchText = Annotated[
 ]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp_string), AfterValidator(_to_utc)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Position = Annotated[int, Strict(), Field(ge=0, le=2**31 - 1)]
+Position = Annotated[int, Strict(), Field(ge=0, le=MAX_POSITION)]
 
 
 class Body(BaseModel):
@@ -190,47 +196,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-BodyT = TypeVar("BodyT", bound="Body")
-
-
 class Query(BaseModel):
     """Base of every query string model; unknown parameters are ignored, as caches add them."""
 
     model_config = ConfigDict(extra="ignore")
 
 
-def parse_optional_body(model: type[BodyT]) -> BodyT:
-    """Validate a JSON body that may be absent (an empty body means all defaults)."""
-    from flask import request
-
-    from .errors import Invalid
-
-    if not request.get_data(cache=True).strip():
-        return model()
-    try:
-        return model.model_validate(request.get_json())
-    except ValidationError as exc:
-        errors = [{"loc": ["body", *err["loc"]], "msg": err["msg"]} for err in exc.errors()]
-        raise Invalid.from_errors(errors) from exc
-
-
 class Out(BaseModel):
     """Base of every response model: reads ORM objects' attributes as well as dicts."""
 
     model_config = ConfigDict(from_attributes=True)
-
-
-def documented_body(blueprint: Any, model: type[BaseModel]) -> Any:
-    """Describe a JSON request body in the OpenAPI document without APIFlask validating it.
-
-    For bodies the view validates itself: optional bodies, and import trees that are checked
-    node by node so no depth of nesting can exhaust the stack.
-    """
-
-    def decorator(view: Any) -> Any:
-        blueprint.input(model)(
-            view
-        )  # records the schema on the view; the validating wrapper is dropped
-        return view
-
-    return decorator

@@ -9,9 +9,9 @@ from apiflask import APIBlueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import problem
-from .extensions import db
-from .validation import Out
+from ..core.db import db
+from ..core.validation import Out
+from ..web.problems import problem
 
 bp = APIBlueprint("health", __name__, tag="Health")
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from typing import Any
 
 from werkzeug.routing import BaseConverter, ValidationError
 
-from .db import MAX_ID
+from ..core.types import MAX_ID
 
 
 def _at_most(limit: int) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
 
-from .tokens import service as tokens
-from .users import service as users
-from .users.models import User
+from ..tokens import service as tokens
+from ..users import service as users
+from ..users.models import User
 
 token_auth = HTTPTokenAuth(
     scheme="Bearer", realm="overachiever", description="A personal access token (oa_...)"

@@ -1,4 +1,4 @@
-"""Domain errors, and the one place where every error becomes an RFC 9457 problem."""
+"""The one place where every error becomes an RFC 9457 problem+json answer."""
 
 from __future__ import annotations
 
@@ -10,84 +10,41 @@ from apiflask import APIFlask, HTTPError
 from flask import Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from .jsonio import dumps
+from ..core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+    summarise,
+)
+from ..web.jsonio import dumps
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
-
-class DomainError(Exception):
-    """A rule of the domain was broken; carries its HTTP status and a problem type."""
-
-    status = 400
-    slug = "bad-request"
-    title = "Bad request"
-
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extra = extra
-
-
-class NotFound(DomainError):
-    """The object does not exist, or belongs to someone else."""
-
-    status, slug, title = 404, "not-found", "Not found"
+# The HTTP status of each kind of domain error; a subclass takes its nearest listed ancestor's.
+STATUS: dict[type[DomainError], int] = {
+    Malformed: 400,
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    PreconditionFailed: 412,
+    Unauthorized: 401,
+    DomainError: 400,
+}
 
 
-class Conflict(DomainError):
-    """The change clashes with the current state (name taken, cycle, ...)."""
-
-    status, slug, title = 409, "conflict", "Conflict"
-
-
-class NameConflict(Conflict):
-    """A sibling (or another user) already has this name."""
-
-    slug, title = "name-conflict", "Name already taken"
-
-
-class CycleConflict(Conflict):
-    """The move would make a goal its own ancestor."""
-
-    slug, title = "cycle", "Move would create a cycle"
-
-
-class Forbidden(DomainError):
-    """The caller is known but may not do this."""
-
-    status, slug, title = 403, "forbidden", "Forbidden"
-
-
-class PreconditionFailed(DomainError):
-    """If-Match named a version that is no longer current."""
-
-    status, slug, title = 412, "stale-version", "Precondition failed"
-
-
-class Unauthorized(DomainError):
-    """Credentials are missing or wrong."""
-
-    status, slug, title = 401, "unauthorized", "Unauthorized"
-
-
-class Invalid(DomainError):
-    """The input is well-formed but breaks a rule; errors lists {loc, msg} pairs."""
-
-    status, slug, title = 422, "validation-error", "Validation failed"
-
-    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail, errors=errors or [])
-
-    @classmethod
-    def from_errors(cls, errors: list[dict[str, Any]]) -> Invalid:
-        """An Invalid whose detail sums up the first few errors."""
-        return cls(summarise(errors), errors)
-
-
-def summarise(errors: list[dict[str, Any]], most: int = 5) -> str:
-    """'body.name: msg; ...' for the first `most` {loc, msg} errors."""
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:most])
+def status_of(error: DomainError) -> int:
+    """The HTTP status that answers a domain error."""
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
 
 
 def problem(
@@ -180,10 +137,9 @@ def register_error_handlers(app: APIFlask) -> None:
 
     @app.errorhandler(DomainError)
     def _on_domain_error(error: DomainError) -> Response:
-        resp = problem(
-            error.status, error.title, error.detail, _problem_type(error.slug), **error.extra
-        )
-        if error.status == 401:
+        status = status_of(error)
+        resp = problem(status, error.title, error.detail, _problem_type(error.slug), **error.extra)
+        if status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="overachiever"'
         return resp
 

@@ -1,0 +1,1 @@
+"""Infrastructure: the database, its column types, domain errors, validation types, passwords."""

@@ -1,0 +1,1 @@
+"""The HTTP adapter: problems, authentication, routing, paging, JSON, OpenAPI, headers, health."""

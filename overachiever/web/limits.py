@@ -1,0 +1,39 @@
+"""Rate limits: Flask-Limiter, created unbound, and the keys it counts by."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Flask-Limiter settings whose limits its before-request hook enforces (not a decorator).
+MIDDLEWARE_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def client_address() -> str:
+    """Rate-limit key: the client address (after ProxyFix, when proxies are trusted)."""
+    return get_remote_address() or "unknown"
+
+
+def login_account() -> str:
+    """Rate-limit key: the account named in the HTTP Basic credentials."""
+    auth = request.authorization
+    name = (auth.username or "") if auth else ""
+    return "account:" + name.strip().lower()
+
+
+limiter = Limiter(key_func=client_address)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the limiter; unhook its check before every request when nothing needs it.
+
+    A view decorated with limiter.limit checks its limits itself when it runs; the hook only
+    adds default, application and meta limits, of which there are none unless configured, yet
+    it costs every request a walk through the limiter's tables.
+    """
+    limiter.init_app(app)
+    if any(app.config.get(key) for key in MIDDLEWARE_SETTINGS):
+        return
+    hooks = app.before_request_funcs[None]
+    hooks[:] = [hook for hook in hooks if getattr(hook, "__self__", None) is not limiter]
