@@ -13,7 +13,7 @@ def default_workers() -> int:
     return min(2 * (os.cpu_count() or 1) + 1, 8)
 
 
-class Server(BaseApplication):
+class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
     """gunicorn, configured from a dict instead of its command line."""
 
     def __init__(self, options: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from ..core.db import db
 from ..core.types import BigId, UTCDateTime, utcnow
 
 
-class Goal(db.Model):  # type: ignore[name-defined]
+class Goal(db.Model):  # type: ignore[name-defined,misc]
     """A goal; complete when it has an end, in the trash when it has deleted_at."""
 
     __tablename__ = "goals"

@@ -11,7 +11,7 @@ from ..core.db import db
 from ..core.types import BigId, UTCDateTime, utcnow
 
 
-class Token(db.Model):  # type: ignore[name-defined]
+class Token(db.Model):  # type: ignore[name-defined,misc]
     """A bearer token; only the SHA-256 digest of its secret is kept."""
 
     __tablename__ = "tokens"

@@ -11,7 +11,7 @@ from ..core.db import db
 from ..core.types import BigId, UTCDateTime, utcnow
 
 
-class User(db.Model):  # type: ignore[name-defined]
+class User(db.Model):  # type: ignore[name-defined,misc]
     """A person who owns goals and tokens."""
 
     __tablename__ = "users"

@@ -7,7 +7,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, url_for
 
-from ..web.auth import current_user, token_auth
+from ..web.auth import current_user, optional_user, token_auth, token_optional
 from ..web.jsonio import no_content
 from ..web.paging import link_header
 from . import service
@@ -17,7 +17,7 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/v2/users", tag="Users")
 
 
 @bp.post("")
-@token_auth.login_required(optional=True)
+@token_optional
 @bp.input(SignUp, arg_name="body")
 @bp.output(UserOut, status_code=201, description="The new account")
 @bp.doc(
@@ -27,9 +27,7 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/v2/users", tag="Users")
 )
 def sign_up(body: SignUp) -> tuple[Any, int, dict[str, str]]:
     """Create an account; the first account becomes an administrator."""
-    user = service.create_user(
-        body.name, str(body.email), body.password, actor=token_auth.current_user
-    )
+    user = service.create_user(body.name, str(body.email), body.password, actor=optional_user())
     return user, 201, {"Location": url_for("users.get_user", ref=user.id)}
 
 

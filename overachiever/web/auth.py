@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
 
 from ..tokens import service as tokens
 from ..users import service as users
 from ..users.models import User
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 token_auth = HTTPTokenAuth(
     scheme="Bearer", realm="overachiever", description="A personal access token (oa_...)"
@@ -14,27 +19,39 @@ token_auth = HTTPTokenAuth(
 basic_auth = HTTPBasicAuth(realm="overachiever", description="User name or e-mail, and password")
 
 
-@token_auth.verify_token
 def _verify_token(token: str) -> User | None:
     return tokens.authenticate(token) if token else None
 
 
-@basic_auth.verify_password
 def _verify_password(login: str, password: str) -> User | None:
     if not login or not password:
         return None
     return users.authenticate(login, password)
 
 
+token_auth.verify_token(_verify_token)
+basic_auth.verify_password(_verify_password)
+
+
+def token_optional(view: View) -> View:
+    """Let a view run without a token, knowing the caller when one is sent (sign-up)."""
+    return cast(View, token_auth.login_required(optional=True)(view))
+
+
 def current_user() -> User:
     """The user the bearer token of this request belongs to."""
     user = token_auth.current_user
     assert user is not None  # the view is behind auth_required
-    return user
+    return cast(User, user)
+
+
+def optional_user() -> User | None:
+    """The user of this request's bearer token, if one was sent (see token_optional)."""
+    return cast("User | None", token_auth.current_user)
 
 
 def basic_user() -> User:
     """The user who authenticated with HTTP Basic on this request."""
     user = basic_auth.current_user
     assert user is not None
-    return user
+    return cast(User, user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
@@ -11,6 +12,7 @@ from ..core.errors import Invalid
 from ..core.validation import Body
 
 BodyT = TypeVar("BodyT", bound=Body)
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def parse_optional_body(model: type[BodyT]) -> BodyT:
@@ -24,17 +26,15 @@ def parse_optional_body(model: type[BodyT]) -> BodyT:
         raise Invalid.from_errors(errors) from exc
 
 
-def documented_body(blueprint: Any, model: type[BaseModel]) -> Any:
+def documented_body(blueprint: Any, model: type[BaseModel]) -> Callable[[View], View]:
     """Describe a JSON request body in the OpenAPI document without APIFlask validating it.
 
     For bodies the view validates itself: optional bodies, and import trees that are checked
     node by node so no depth of nesting can exhaust the stack.
     """
 
-    def decorator(view: Any) -> Any:
-        blueprint.input(model)(
-            view
-        )  # records the schema on the view; the validating wrapper is dropped
+    def decorator(view: View) -> View:
+        blueprint.input(model)(view)  # records the schema on the view; drops the validating wrapper
         return view
 
     return decorator
