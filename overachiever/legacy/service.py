@@ -211,9 +211,9 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
     require_admin(actor)
     seen: dict[tuple[str, object], int] = {}
     for index, entry in enumerate(entries):
-        entry.mail = entry.mail.strip().lower()
+        entry.mail = users.normalise_email(entry.mail)
         try:
-            users._check_name(entry.name)
+            users.check_user_name(entry.name)
         except DomainError as exc:
             raise _in_item(index if bulk else None, exc) from exc
         for what, key in (
@@ -229,7 +229,7 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
     with write_transaction(serialise_all=True) as session:
         for index, entry in enumerate(entries):
             try:
-                users._ensure_unique(entry.name, entry.mail)
+                users.ensure_name_and_email_free(entry.name, entry.mail)
                 if entry.id is not None and session.get(User, entry.id) is not None:
                     raise NameConflict(f"the id {entry.id} is taken")
             except DomainError as exc:
