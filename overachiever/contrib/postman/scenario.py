@@ -373,8 +373,8 @@ def scenario() -> list[Folder]:
         ),
         Folder(
             "User directory (/api/user)",
-            "Seed 002's user directory, for administrators: item bodies, bulk lists that are all "
-            "or nothing, and code/message acknowledgements.",
+            "For administrators: item bodies, bulk lists that are all or nothing, and "
+            "code/message acknowledgements.",
             [
                 Call(
                     "POST",
