@@ -272,7 +272,7 @@ def openapi(output: Path | None) -> None:
 @with_appcontext
 def postman(output: Path | None, base_url: str) -> None:
     """Print a Postman collection (v2.1) of every v2, v1.0 and user directory call."""
-    from .postman import build_collection, dumps
+    from .contrib.postman import build_collection, dumps
 
     _emit(dumps(build_collection(current_app.spec, base_url)), output)  # type: ignore[attr-defined]
 

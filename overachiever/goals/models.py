@@ -19,9 +19,8 @@ class Goal(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     # No ON DELETE action: purging a trashed parent detaches a separately trashed child in the
-    # service (see goals.service._delete_trashed); a SET NULL here would, on SQLite, make live
-    # children top-level one row at a time while an owner's goals are deleted, tripping the
-    # sibling-name index below.
+    # goal service's purge; a SET NULL here would, on SQLite, make live children top-level one
+    # row at a time while an owner's goals are deleted, tripping the sibling-name index below.
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("goals.id"), default=None)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, Literal, NamedTuple
 
 import orjson
@@ -79,10 +79,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _parent_key(parent_id: int | None) -> tuple[int, int]:
-    return (0, 0) if parent_id is None else (1, parent_id)
-
-
 class Forest:
     """Rows indexed as a forest: roots, and each goal's children in sibling order."""
 
@@ -95,9 +91,12 @@ class Forest:
         if roots is None:
             present = {r[0] for r in listed}
             roots = [r[0] for r in listed if r[1] is None or r[1] not in present]
-        # A stable sort keeps sibling order while bringing each parent's children together.
-        listed.sort(key=lambda r: _parent_key(r[1]))
-        self._ingest(listed, roots)
+        # Each parent's children brought together, in the order given.
+        siblings: dict[Any, list[Sequence[Any]]] = {}
+        for r in listed:
+            siblings.setdefault(r[1], []).append(r)
+        with _collector_paused():
+            self._ingest(chain.from_iterable(siblings.values()), roots)
 
     @classmethod
     def from_grouped(
@@ -120,7 +119,7 @@ class Forest:
         dues: list[datetime | None] = []
         # parent id -> (first row, row after the last) of its children.
         groups: dict[int | None, tuple[int, int]] = {}
-        current: Any = _parent_key  # a sentinel no parent id equals
+        current: Any = object()  # a sentinel no parent id equals
         start = count = 0
         source = iter(rows)
         while batch := list(islice(source, _BATCH)):
@@ -150,8 +149,10 @@ class Forest:
         self._root_parents: list[int | None] = []
         if roots is not None:
             spans = sorted((s, e, parent) for parent, (s, e) in groups.items())
+            # Many roots (every top-level goal of a forest) are looked up in one pass.
+            row_of = self._row_of if len(roots) < 2 else self._rows_by_id().__getitem__
             for goal_id in roots:
-                k = self._row_of(goal_id)
+                k = row_of(goal_id)
                 self._roots.append(k)
                 self._root_parents.append(spans[bisect_right(spans, (k, count + 1)) - 1][2])
         else:
@@ -179,6 +180,11 @@ class Forest:
             return self._ids.index(goal_id)
         except ValueError:
             raise KeyError(goal_id) from None
+
+    def _rows_by_id(self) -> dict[int, int]:
+        """Goal id -> row number (the first row, as _row_of finds it)."""
+        ids = self._ids
+        return {ids[k]: k for k in range(len(ids) - 1, -1, -1)}
 
     # ---------------------------------------------------------------- walks and roll-ups
 
@@ -255,54 +261,6 @@ class Forest:
             if parent is not None and parent in present
         }
 
-    def breadth_first(self) -> list[int]:
-        """Every goal reachable from the roots, parents before their children."""
-        ids = self._ids
-        return [ids[k] for k in self._order()]
-
-    def stats(self) -> dict[int, Stats]:
-        """Roll-ups for every goal reachable from the roots, computed bottom-up."""
-        ids, ends, groups = self._ids, self._ends, self._groups
-        by_row: dict[int, Stats] = {}
-        for k in reversed(self._order()):
-            s = Stats(done=ends[k] is not None)
-            span = groups.get(ids[k])
-            if span is not None:
-                s.children_count = span[1] - span[0]
-                s.leaves = 0
-                for kid in range(*span):
-                    c = by_row[kid]
-                    s.descendants_count += 1 + c.descendants_count
-                    s.done_descendants_count += int(c.done) + c.done_descendants_count
-                    s.leaves += c.leaves
-                    s.done_leaves += c.done_leaves
-            if s.done:
-                s.done_leaves = s.leaves
-            by_row[k] = s
-        return {ids[k]: s for k, s in by_row.items()}
-
-    def keep(self, status: Status, stats: dict[int, Stats] | None = None) -> set[int] | None:
-        """Goals shown under a status filter: those that match, with their ancestors."""
-        mask = self._mask(status, pin_roots=False)
-        if mask is None:
-            return None
-        ids = self._ids
-        return {ids[k] for k in self._order() if mask[k]}
-
-    def pre_order(
-        self, max_depth: int | None = None, kept: set[int] | None = None
-    ) -> Iterator[tuple[int, int]]:
-        """(goal id, depth) in pre-order, roots at depth 0."""
-        ids = self._ids
-        mask = None
-        if kept is not None:
-            mask = bytearray(len(ids))
-            for k in range(len(ids)):
-                if ids[k] in kept:
-                    mask[k] = 1
-        for k, depth, _parent in self._walk(max_depth, mask):
-            yield ids[k], depth
-
     def _walk(
         self, max_depth: int | None, mask: bytearray | None
     ) -> Iterator[tuple[int, int, int | None]]:
@@ -334,7 +292,7 @@ _JSON_OPTS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 _NULL = b"null"
 
 
-def _chunked(parts: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
+def chunked(parts: Iterable[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
     """Group many small byte strings into chunks of about `size` bytes for streaming."""
     buffer: list[bytes] = []
     total = 0
@@ -457,4 +415,27 @@ def flat_json(
             yield b"".join(parts)
             parts = []
     parts.append(b"]}")
+    yield b"".join(parts)
+
+
+def named_json(forest: Forest) -> Iterator[bytes]:
+    """The forest as nested objects keyed by goal name, {name: {child name: {...}}, ...}, in chunks.
+
+    Names are unique among an owner's live siblings, so no object repeats a key.
+    """
+    names = forest._names
+    dumps = orjson.dumps
+    parts: list[bytes] = [b"{"]
+    open_nodes = 0  # the depth of the next goal if it is the first child of the last one
+    for k, depth, _parent in forest._walk(None, None):
+        if depth < open_nodes:
+            # A sibling of an ancestor (or of the last goal): close what ends, then a comma.
+            parts.append(b"}" * (open_nodes - depth) + b"," + dumps(names[k]) + b":{")
+        else:
+            parts.append(dumps(names[k]) + b":{")
+        open_nodes = depth + 1
+        if len(parts) >= _CHUNK_GOALS:
+            yield b"".join(parts)
+            parts = []
+    parts.append(b"}" * open_nodes + b"}")
     yield b"".join(parts)

@@ -21,6 +21,7 @@ from ..core.errors import Conflict, DomainError, Forbidden, NameConflict, NotFou
 from ..core.types import MAX_ID, utcnow
 from ..goals import service as goals
 from ..goals.models import Goal
+from ..goals.tree import Forest, Row, chunked, named_json
 from ..users import service as users
 from ..users.models import User
 
@@ -95,13 +96,6 @@ def create_account(actor: User, name: str, email: str, password: str) -> User:
     return users.create_user(name, email, password, actor=actor)
 
 
-@dataclass(slots=True)
-class _Node:
-    id: int
-    name: str
-    parent_id: int | None
-
-
 def goal_trees(actor: User) -> Iterator[bytes]:
     """{user name: {goal name: {child name: {...}}}} for the users the actor may see.
 
@@ -112,59 +106,21 @@ def goal_trees(actor: User) -> Iterator[bytes]:
     stmt = select(Goal.owner_id, Goal.id, Goal.parent_id, Goal.name).where(LIVE)
     if not actor.is_admin:
         stmt = stmt.where(Goal.owner_id == actor.id)
-    per_owner: dict[int, list[_Node]] = {}
+    per_owner: dict[int, list[Row]] = {}
     for owner_id, goal_id, parent_id, name in db.session.execute(
         stmt.order_by(Goal.position, Goal.id)
     ):
-        per_owner.setdefault(owner_id, []).append(_Node(goal_id, name, parent_id))
-    return _buffered(_users_json(people, per_owner))
+        per_owner.setdefault(owner_id, []).append(Row(goal_id, parent_id, name, None, None))
+    return chunked(_users_json(people, per_owner))
 
 
-def _buffered(parts: Iterator[bytes], size: int = 64 * 1024) -> Iterator[bytes]:
-    """Many small pieces of JSON as chunks of about `size` bytes, for streaming."""
-    buffer = bytearray()
-    for part in parts:
-        buffer += part
-        if len(buffer) >= size:
-            yield bytes(buffer)
-            buffer.clear()
-    if buffer:
-        yield bytes(buffer)
-
-
-def _users_json(
-    people: list[tuple[int, str]], per_owner: dict[int, list[_Node]]
-) -> Iterator[bytes]:
+def _users_json(people: list[tuple[int, str]], per_owner: dict[int, list[Row]]) -> Iterator[bytes]:
     yield b"{"
     for index, (user_id, user_name) in enumerate(people):
         yield (b"," if index else b"") + orjson.dumps(user_name) + b":"
-        yield from _name_tree(per_owner.get(user_id, []))
+        # Rows in sibling order; a goal whose parent is not among them would be a root.
+        yield from named_json(Forest(per_owner.get(user_id, [])))
     yield b"}"
-
-
-def _name_tree(nodes: list[_Node]) -> Iterator[bytes]:
-    """One owner's forest as nested objects keyed by goal name, iteratively."""
-    ids = {n.id for n in nodes}
-    children: dict[int | None, list[_Node]] = {}
-    for node in nodes:
-        # A parent outside the live rows cannot happen today; such a goal would be a root.
-        parent = node.parent_id if node.parent_id in ids else None
-        children.setdefault(parent, []).append(node)
-    # Entries: a goal to open (with whether it is first among its siblings), or None to close.
-    stack: list[tuple[_Node, bool] | None] = [None]
-    roots = children.get(None, [])
-    stack.extend((roots[i], i == 0) for i in reversed(range(len(roots))))
-    yield b"{"
-    while stack:
-        entry = stack.pop()
-        if entry is None:
-            yield b"}"
-            continue
-        node, first = entry
-        yield (b"" if first else b",") + orjson.dumps(node.name) + b":{"
-        stack.append(None)
-        kids = children.get(node.id, [])
-        stack.extend((kids[i], i == 0) for i in reversed(range(len(kids))))
 
 
 # ---------------------------------------------------------------------------- directory
@@ -211,9 +167,9 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
     require_admin(actor)
     seen: dict[tuple[str, object], int] = {}
     for index, entry in enumerate(entries):
-        entry.mail = entry.mail.strip().lower()
+        entry.mail = users.normalise_email(entry.mail)
         try:
-            users._check_name(entry.name)
+            users.check_user_name(entry.name)
         except DomainError as exc:
             raise _in_item(index if bulk else None, exc) from exc
         for what, key in (
@@ -229,7 +185,7 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
     with write_transaction(serialise_all=True) as session:
         for index, entry in enumerate(entries):
             try:
-                users._ensure_unique(entry.name, entry.mail)
+                users.ensure_name_and_email_free(entry.name, entry.mail)
                 if entry.id is not None and session.get(User, entry.id) is not None:
                     raise NameConflict(f"the id {entry.id} is taken")
             except DomainError as exc:

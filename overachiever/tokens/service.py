@@ -63,8 +63,9 @@ def authenticate(secret: str) -> User | None:
     """The user a bearer token belongs to, if it is live; revocation is seen at once."""
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
-    # Run outside any transaction, like every single-statement read (db._mode); the request's
-    # later statements use the same pooled connection, a write turning it into a transaction.
+    # Run outside any transaction, like every single-statement read (core.db's default mode);
+    # the request's later statements use the same pooled connection, a write turning it into a
+    # transaction.
     # A Core row, not an ORM load: setting up ORM loading costs more than the query itself.
     row = db.session.connection().execute(_BY_DIGEST, {"digest": digest(secret)}).first()
     if row is None:

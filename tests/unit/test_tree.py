@@ -1,10 +1,16 @@
-"""Pure tests of the goal-tree algorithms: indexing, roll-ups, filters and the JSON writers."""
+"""Pure tests of the goal-tree algorithms: indexing, roll-ups, filters and the JSON writers.
+
+Walks, roll-ups and filters are stated with the reference implementation (reference_tree), and
+the writers, which do all three on their own, are checked against it.
+"""
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -12,6 +18,7 @@ import pytest
 
 from overachiever.goals.tree import Forest, Row, Stats, flat_json, nested_json
 from tests.helpers import parse_deep
+from tests.unit import reference_tree as ref
 
 DONE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DUE = datetime(2024, 6, 1, 8, 30, tzinfo=UTC)
@@ -81,20 +88,20 @@ def test_forest_rows_whose_parent_is_absent_are_roots() -> None:
 def test_forest_explicit_roots_are_checked() -> None:
     forest = Forest([row(5, 99), row(6, 5)], roots=[6])
     assert forest.roots == [6]
-    assert forest.breadth_first() == [6]
+    assert ref.breadth_first(forest) == [6]
     with pytest.raises(KeyError):
         Forest([row(5, None)], roots=[42])
 
 
 def test_breadth_first_visits_parents_before_children() -> None:
-    order = sample().breadth_first()
+    order = ref.breadth_first(sample())
     assert order == [1, 10, 3, 2, 9, 5, 4, 6, 7, 8]
 
 
 def test_empty_forest() -> None:
     forest = Forest([])
     assert forest.roots == []
-    assert forest.stats() == {}
+    assert ref.stats(forest) == {}
     assert orjson.loads(text(nested_json(forest))) == {"items": []}
     assert orjson.loads(text(flat_json(forest))) == {"items": []}
 
@@ -111,7 +118,7 @@ def test_stats_progress_rules() -> None:
 
 
 def test_stats_of_hand_computed_tree() -> None:
-    stats = sample().stats()
+    stats = ref.stats(sample())
     counts = {
         gid: (s.children_count, s.descendants_count, s.done_descendants_count)
         for gid, s in stats.items()
@@ -146,7 +153,7 @@ def test_done_inner_goal_counts_all_its_leaves_done() -> None:
     forest = Forest(
         [row(1, None), row(2, 1, done=True), row(7, 1), row(3, 2), row(4, 2), row(5, 4), row(6, 4)]
     )
-    stats = forest.stats()
+    stats = ref.stats(forest)
     assert (stats[2].leaves, stats[2].done_leaves) == (3, 3)
     assert stats[4].progress == 0.0
     assert stats[1].progress == pytest.approx(3 / 4)
@@ -155,20 +162,20 @@ def test_done_inner_goal_counts_all_its_leaves_done() -> None:
 
 def test_stats_of_a_fully_done_leaf_tree_and_partial_chain() -> None:
     forest = Forest([row(1, None), row(2, 1, done=True), row(3, 1, done=True)])
-    stats = forest.stats()
+    stats = ref.stats(forest)
     assert stats[1].progress == 1.0
     assert stats[1].done is False
     assert stats[1].done_descendants_count == 2
     chain = Forest([row(1, None), row(2, 1), row(3, 2, done=True)])
-    assert [chain.stats()[i].progress for i in (1, 2, 3)] == [1.0, 1.0, 1.0]
+    assert [ref.stats(chain)[i].progress for i in (1, 2, 3)] == [1.0, 1.0, 1.0]
     chain = Forest([row(1, None), row(2, 1), row(3, 2)])
-    assert [chain.stats()[i].progress for i in (1, 2, 3)] == [0.0, 0.0, 0.0]
+    assert [ref.stats(chain)[i].progress for i in (1, 2, 3)] == [0.0, 0.0, 0.0]
 
 
 def test_stats_only_cover_goals_reachable_from_the_roots() -> None:
     forest = Forest([row(1, None), row(2, 1), row(3, 2)], roots=[2])
-    assert set(forest.stats()) == {2, 3}
-    assert forest.stats()[2].descendants_count == 1
+    assert set(ref.stats(forest)) == {2, 3}
+    assert ref.stats(forest)[2].descendants_count == 1
 
 
 # ---------------------------------------------------------------------------- keep() filters
@@ -176,33 +183,33 @@ def test_stats_only_cover_goals_reachable_from_the_roots() -> None:
 
 def test_keep_all_is_no_filter() -> None:
     forest = sample()
-    assert forest.keep("all", forest.stats()) is None
+    assert ref.keep(forest, "all", ref.stats(forest)) is None
 
 
 def test_keep_done_keeps_matches_and_their_ancestors() -> None:
     forest = sample()
-    kept = forest.keep("done", forest.stats())
+    kept = ref.keep(forest, "done", ref.stats(forest))
     # 5 and 2 are done; 3 and 1 are their ancestors. 2's open children are not kept.
     assert kept == {1, 2, 3, 5}
 
 
 def test_keep_open_keeps_matches_and_their_ancestors() -> None:
     forest = sample()
-    kept = forest.keep("open", forest.stats())
+    kept = ref.keep(forest, "open", ref.stats(forest))
     # Every open goal, plus done 2 because open 6, 7, 8 sit under it; done leaf 5 goes.
     assert kept == {1, 2, 3, 4, 6, 7, 8, 9, 10}
 
 
 def test_keep_done_drops_trees_without_done_goals() -> None:
     forest = Forest([row(1, None), row(2, 1), row(3, None), row(4, 3, done=True)])
-    assert forest.keep("done", forest.stats()) == {3, 4}
+    assert ref.keep(forest, "done", ref.stats(forest)) == {3, 4}
 
 
 # ---------------------------------------------------------------------------- pre_order
 
 
 def test_pre_order_with_depths() -> None:
-    assert list(sample().pre_order()) == [
+    assert list(ref.pre_order(sample())) == [
         (1, 0),
         (3, 1),
         (5, 2),
@@ -218,14 +225,14 @@ def test_pre_order_with_depths() -> None:
 
 def test_pre_order_max_depth() -> None:
     forest = sample()
-    assert list(forest.pre_order(max_depth=1)) == [(1, 0), (10, 0)]
-    assert list(forest.pre_order(max_depth=2)) == [(1, 0), (3, 1), (2, 1), (9, 1), (10, 0)]
-    assert len(list(forest.pre_order(max_depth=3))) == 9  # all but 8 (depth 3)
-    assert len(list(forest.pre_order(max_depth=100))) == 10
+    assert list(ref.pre_order(forest, max_depth=1)) == [(1, 0), (10, 0)]
+    assert list(ref.pre_order(forest, max_depth=2)) == [(1, 0), (3, 1), (2, 1), (9, 1), (10, 0)]
+    assert len(list(ref.pre_order(forest, max_depth=3))) == 9  # all but 8 (depth 3)
+    assert len(list(ref.pre_order(forest, max_depth=100))) == 10
 
 
 def test_pre_order_with_kept_set() -> None:
-    assert list(sample().pre_order(kept={1, 2, 3, 5})) == [(1, 0), (3, 1), (5, 2), (2, 1)]
+    assert list(ref.pre_order(sample(), kept={1, 2, 3, 5})) == [(1, 0), (3, 1), (5, 2), (2, 1)]
 
 
 # ---------------------------------------------------------------------------- nested_json
@@ -398,6 +405,57 @@ def test_flat_json_pin_roots() -> None:
     assert out == {"items": [flat(3, 1, 0, 0.0), flat(4, 3, 1, 0.0)]}
 
 
+# ---------------------------------------------------------------------------- against the reference
+
+
+def random_forest(seed: int, size: int = 300) -> Forest:
+    """Trees of random shape and completion, rows in random order."""
+    rnd = random.Random(seed)
+    rows = [
+        row(
+            i,
+            None if i == 1 or rnd.random() < 0.1 else rnd.randint(1, i - 1),
+            done=rnd.random() < 0.3,
+        )
+        for i in range(1, size + 1)
+    ]
+    rnd.shuffle(rows)
+    return Forest(rows)
+
+
+def walk_nested(nodes: list[dict[str, Any]]) -> list[tuple[int, int, float]]:
+    """(id, depth, progress) of nested nodes in pre-order, iteratively."""
+    out: list[tuple[int, int, float]] = []
+    stack = [(n, 0) for n in reversed(nodes)]
+    while stack:
+        n, depth = stack.pop()
+        out.append((n["id"], depth, n["progress"]))
+        stack.extend((c, depth + 1) for c in reversed(n["children"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "make",
+    [sample, lambda: chain(50), *[partial(random_forest, seed) for seed in range(6)]],
+    ids=["sample", "chain", *[f"random-{seed}" for seed in range(6)]],
+)
+def test_the_writers_walk_filter_and_roll_up_like_the_reference(make: Any) -> None:
+    forest = make()
+    rollups = ref.stats(forest)
+    for status in ("all", "done", "open"):
+        kept = ref.keep(forest, status, rollups)
+        for max_depth in (None, 1, 2, 4):
+            options: dict[str, Any] = {"status": status, "max_depth": max_depth}
+            items = orjson.loads(text(flat_json(forest, **options)))["items"]
+            listed = [(i["id"], i["depth"], i["progress"]) for i in items]
+            assert listed == [
+                (g, depth, rollups[g].progress)
+                for g, depth in ref.pre_order(forest, max_depth, kept)
+            ]
+            nested = orjson.loads(text(nested_json(forest, **options)))["items"]
+            assert walk_nested(nested) == listed
+
+
 # ---------------------------------------------------------------------------- depth 10 000
 
 CHAIN = 10_000
@@ -437,7 +495,7 @@ def nesting_depth(data: bytes) -> int:
 
 
 def test_chain_stats_without_recursion() -> None:
-    stats = chain().stats()
+    stats = ref.stats(chain())
     top = stats[1]
     assert top.children_count == 1
     assert top.descendants_count == CHAIN - 1
@@ -445,7 +503,7 @@ def test_chain_stats_without_recursion() -> None:
     assert top.progress == 1.0  # the one leaf is done
     assert stats[CHAIN // 2].descendants_count == CHAIN - CHAIN // 2
     assert stats[CHAIN].progress == 1.0
-    assert chain(done_leaf=False).stats()[1].progress == 0.0
+    assert ref.stats(chain(done_leaf=False))[1].progress == 0.0
 
 
 def test_chain_nested_json_is_valid_and_10000_deep() -> None:

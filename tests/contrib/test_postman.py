@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from overachiever import demo, postman
+from overachiever import demo
+from overachiever.contrib import postman
 from overachiever.core.db import db
 from overachiever.tokens import service as token_service
 from tests.conftest import basic
