@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -59,8 +58,11 @@ _BY_DIGEST = (
 )
 
 
-def authenticate(secret: str) -> User | None:
-    """The user a bearer token belongs to, if it is live; revocation is seen at once."""
+def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
+    """The user a bearer token belongs to, if it is live; revocation is seen at once.
+
+    The token's last use is recorded when the one on record is touch_after old or more.
+    """
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
     # Run outside any transaction, like every single-statement read (db._mode); the request's
@@ -76,7 +78,6 @@ def authenticate(secret: str) -> User | None:
     # Detached, with its identity: a service that changes the account loads it in its session.
     user = User(**{column.key: value for column, value in zip(_USER_COLUMNS, fields, strict=True)})
     make_transient_to_detached(user)
-    touch_after = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     if last_used_at is None or now - last_used_at >= touch_after:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
         with write_transaction() as session:

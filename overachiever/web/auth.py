@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
+from flask import current_app
 
 from ..tokens import service as tokens
 from ..users import service as users
@@ -14,9 +17,14 @@ token_auth = HTTPTokenAuth(
 basic_auth = HTTPBasicAuth(realm="overachiever", description="User name or e-mail, and password")
 
 
+def token_touch_interval() -> timedelta:
+    """How old a token's recorded last use may be before a request records it again."""
+    return timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+
+
 @token_auth.verify_token
 def _verify_token(token: str) -> User | None:
-    return tokens.authenticate(token) if token else None
+    return tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
 
 
 @basic_auth.verify_password
