@@ -19,7 +19,7 @@ class Goal(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     # No ON DELETE action: purging a trashed parent detaches a separately trashed child in the
-    # service (see goals.service._delete_trashed); a SET NULL here would, on SQLite, make live
+    # service (see goals.trash._delete_trashed); a SET NULL here would, on SQLite, make live
     # children top-level one row at a time while an owner's goals are deleted, tripping the
     # sibling-name index below.
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("goals.id"), default=None)
@@ -59,3 +59,7 @@ class Goal(db.Model):  # type: ignore[name-defined]
         # SQLite: ids are never reused (see User).
         {"sqlite_autoincrement": True},
     )
+
+
+# The condition that keeps only goals outside the trash.
+LIVE = Goal.deleted_at.is_(None)

@@ -51,7 +51,7 @@ def expiry_from_days(days: int | None) -> datetime | None:
 # One indexed lookup by digest per request, prepared once: a revoked or expired token fails
 # on its very next use, on every instance, because nothing is cached between requests.
 _USER_COLUMNS = tuple(User.__table__.c)
-_BY_DIGEST = (
+BY_DIGEST = (
     select(*_USER_COLUMNS, Token.id, Token.expires_at, Token.last_used_at)
     .join(Token, Token.user_id == User.id)
     .where(Token.digest == bindparam("digest"))
@@ -68,7 +68,7 @@ def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
     # Run outside any transaction, like every single-statement read (db._mode); the request's
     # later statements use the same pooled connection, a write turning it into a transaction.
     # A Core row, not an ORM load: setting up ORM loading costs more than the query itself.
-    row = db.session.connection().execute(_BY_DIGEST, {"digest": digest(secret)}).first()
+    row = db.session.connection().execute(BY_DIGEST, {"digest": digest(secret)}).first()
     if row is None:
         return None
     *fields, token_id, expires_at, last_used_at = row
