@@ -281,9 +281,12 @@ def postman(output: Path | None, base_url: str) -> None:
 @with_appcontext
 def purge_trash() -> None:
     """Purge goals that have been in the trash longer than the retention period (cron)."""
-    from .goals import service
+    from datetime import timedelta
 
-    click.echo(f"purged {service.purge_expired()} goals")
+    from .goals.trash import purge_expired
+
+    retention = timedelta(days=int(current_app.config["TRASH_RETENTION_DAYS"]))
+    click.echo(f"purged {purge_expired(retention=retention)} goals")
 
 
 if __name__ == "__main__":  # pragma: no cover

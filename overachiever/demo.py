@@ -43,7 +43,8 @@ def _user(name: str) -> User:
 
 def load_article() -> User:
     """Create the article's users and goals (user-1..3, goal-0..7) where missing; returns user-1."""
-    from .goals import service as goals
+    from .goals import service as goal_service
+    from .goals.schemas import GoalCreate
 
     for user_name, specs in ARTICLE_GOALS.items():
         owner = _user(user_name)
@@ -57,11 +58,10 @@ def load_article() -> User:
         for goal_name, parent_name in specs:
             parent_id = ids[parent_name]
             found = existing.get((goal_name, parent_id))
-            ids[goal_name] = (
-                found
-                if found
-                else goals.create_goal(owner, {"name": goal_name, "parent_id": parent_id}).goal.id
-            )
+            if not found:
+                goal_in = GoalCreate(name=goal_name, parent_id=parent_id)
+                found = goal_service.create_goal(owner=owner, goal_in=goal_in).goal.id
+            ids[goal_name] = found
     click.echo(f"demo users user-1, user-2, user-3 (password {DEMO_PASSWORD!r})", err=True)
     return users.find_by_name("user-1")
 

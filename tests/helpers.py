@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from collections.abc import Iterable
 from typing import Any
+
+from overachiever.goals.importing import ImportedNode, import_trees
+from overachiever.goals.schemas import ImportFields
+from overachiever.users.models import User
 
 
 def parse_deep(raw: bytes) -> Any:
@@ -77,3 +82,11 @@ def assert_directory_failure(resp: Any, status: int) -> dict[str, Any]:
     assert isinstance(body["detail"], str)
     assert body["detail"]
     return body  # type: ignore[no-any-return]
+
+
+def bulk_create_chain(owner: User, names: Iterable[str]) -> list[int]:
+    """Create a chain of goals, each under the previous one, in one import; returns their ids."""
+    nodes = [
+        ImportedNode(ImportFields(name=n), i - 1 if i else None, 0) for i, n in enumerate(names)
+    ]
+    return import_trees(owner=owner, nodes=nodes, parent_id=None)

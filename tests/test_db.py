@@ -12,10 +12,13 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from overachiever.core.db import db, read_transaction
-from overachiever.goals import service as goals
+from overachiever.goals import queries
+from overachiever.goals.importing import ANALYZE_AFTER
+from overachiever.goals.rules import ancestor_path, next_position
 from overachiever.users.locks import owner_transaction
 from overachiever.users.models import User
 from tests.conftest import sign_up
+from tests.helpers import bulk_create_chain
 from tests.liveserver import admin_connection
 
 
@@ -158,9 +161,9 @@ def test_a_large_import_leaves_postgresql_planner_statistics_that_know_it(app, c
     if not make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername.startswith("postgresql"):
         pytest.skip("PostgreSQL's planner statistics")
     account = sign_up(client, "importer")
-    chain = [f"step {i}" for i in range(goals.ANALYZE_AFTER)]
+    chain = [f"step {i}" for i in range(ANALYZE_AFTER)]
     with app.app_context():
-        goals.bulk_create_chain(db.session.get(User, account.id), chain)
+        bulk_create_chain(db.session.get(User, account.id), chain)
         planned = db.session.execute(
             text("SELECT reltuples FROM pg_class WHERE oid = 'goals'::regclass")
         ).scalar()
@@ -200,23 +203,23 @@ def test_postgresql_walks_trees_and_finds_positions_by_index_whatever_its_statis
         read_transaction()  # the subtree streams from a server-side cursor, as when served
         conn = db.session.connection()
         walks = {
-            "goal": (goals._GOAL, {"goal_id": root, "owner_id": reader.id}),
-            "roll-ups": (goals._STATS, {"root_ids": [root, child]}),
-            "subtree": (goals._SUBTREE, {"root_id": root}),
-            "trash": (goals._SUBTREE_IDS, {"root_id": root}),
-            "ancestors": (goals._ANCESTORS, {"start_id": grandchild, "goal_id": 0}),
+            "goal": (queries.GOAL, {"goal_id": root, "owner_id": reader.id}),
+            "roll-ups": (queries.STATS, {"root_ids": [root, child]}),
+            "subtree": (queries.SUBTREE, {"root_id": root}),
+            "trash": (queries.SUBTREE_IDS, {"root_id": root}),
+            "ancestors": (queries.ANCESTORS, {"start_id": grandchild, "goal_id": 0}),
             # The next top-level position of the account with thousands of top-level goals.
-            "position": (goals._NEXT_POSITION[True], {"sibling_owner": other.id}),
+            "position": (queries.NEXT_POSITION[True], {"sibling_owner": other.id}),
         }
         for name, (statement, params) in walks.items():
-            if isinstance(statement, goals._ByDialect):
+            if isinstance(statement, queries.ByDialect):
                 statement = statement.on(conn)
             plan = _plan(conn, statement, params)
             scans = [line for line in plan if "Seq Scan on goals" in line]
             assert not scans, f"{name}: {plan}"
         # And the walks still give the right answers.
-        assert goals._ancestor_path(0, grandchild) == [grandchild, child, root]
-        assert goals._next_position(other.id, None) == 3001
+        assert ancestor_path(0, grandchild) == [grandchild, child, root]
+        assert next_position(other.id, None) == 3001
     got = client.get(f"/api/v2/goals/{root}", headers=reader.headers).get_json()
     assert (got["children_count"], got["descendants_count"]) == (10, 110)
 

@@ -58,3 +58,7 @@ class Goal(db.Model):  # type: ignore[name-defined,misc]
         # SQLite: ids are never reused (see User).
         {"sqlite_autoincrement": True},
     )
+
+
+# The condition that keeps only goals outside the trash.
+LIVE = Goal.deleted_at.is_(None)

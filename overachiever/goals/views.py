@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 
 from ..web.auth import current_user, token_auth
 from ..web.bodies import documented_body
 from ..web.jsonio import no_content
 from ..web.paging import link_header
-from . import service
-from .importer import parse_import
+from . import service, trash
+from .importing import import_trees, parse_import
+from .results import GoalResult
+from .rules import EtagCheck
 from .schemas import (
     Forest,
     GoalCreate,
@@ -41,17 +44,22 @@ _CONFLICTS = {
 _PRECONDITION = {412: "If-Match named a stale ETag"}
 
 
-def _if_match() -> service.EtagCheck:
+def _if_match() -> EtagCheck:
     """A checker for the If-Match header, or None when the request has none."""
     if "If-Match" not in request.headers:
         return None
     return request.if_match.contains
 
 
+def _retention() -> timedelta:
+    """How long trashed goals are kept, as the server is configured."""
+    return timedelta(days=int(current_app.config["TRASH_RETENTION_DAYS"]))
+
+
 def _goal_response(
-    view: service.GoalView, status: int = 200, **headers: str
+    result: GoalResult, status: int = 200, **headers: str
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return view.as_dict(), status, {"ETag": f'"{view.etag}"', **headers}
+    return result.as_dict(), status, {"ETag": f'"{result.etag}"', **headers}
 
 
 def _stream(parts: Iterator[bytes]) -> Response:
@@ -65,10 +73,9 @@ def _stream(parts: Iterator[bytes]) -> Response:
 @bp.doc(summary="List goals", responses={404: "The parent is not one of your goals"})
 def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Your live goals, flat and paged, with filters and sorting."""
-    filters = service.ListFilter(**query.model_dump())
-    views, total = service.list_goals(current_user(), filters)
+    results, total = service.list_goals(owner=current_user(), query=query)
     page = {
-        "items": [v.as_dict() for v in views],
+        "items": [r.as_dict() for r in results],
         "total": total,
         "offset": query.offset,
         "limit": query.limit,
@@ -83,8 +90,8 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
 @bp.doc(summary="Create a goal", responses=_CONFLICTS)
 def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a goal, at the top level or under one of your goals."""
-    view = service.create_goal(current_user(), body.model_dump(exclude_unset=True))
-    return _goal_response(view, 201, Location=url_for("goals.get_goal", goal_id=view.goal.id))
+    result = service.create_goal(owner=current_user(), goal_in=body)
+    return _goal_response(result, 201, Location=url_for("goals.get_goal", goal_id=result.goal.id))
 
 
 @bp.post("/import")
@@ -95,8 +102,8 @@ def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.doc(summary="Import nested trees", responses=_CONFLICTS)
 def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
     """Create whole nested trees atomically: a node, or a list of nodes, with children."""
-    nodes = parse_import()
-    ids = service.import_trees(current_user(), nodes, query.parent_id)
+    nodes = parse_import(request.get_json(silent=False))
+    ids = import_trees(owner=current_user(), nodes=nodes, parent_id=query.parent_id)
     return {"ids": ids}, 201
 
 
@@ -107,7 +114,7 @@ def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
 @bp.doc(summary="Read your whole forest")
 def forest(query: TreeQuery) -> Response:
     """Your whole live forest with progress roll-ups, nested or flat."""
-    tree = service.forest(current_user())
+    tree = service.forest(owner=current_user())
     if query.format == "flat":
         return _stream(flat_json(tree, status=query.status, max_depth=query.depth))
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth))
@@ -122,11 +129,11 @@ def forest(query: TreeQuery) -> Response:
 )
 def get_goal(goal_id: int) -> Any:
     """One goal with its roll-ups; honours If-None-Match."""
-    view = service.get_goal(current_user(), goal_id)
-    etag = view.etag
+    result = service.get_goal(owner=current_user(), goal_id=goal_id)
+    etag = result.etag
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    return _goal_response(view)
+    return _goal_response(result)
 
 
 @bp.get("/<id:goal_id>/tree")
@@ -136,7 +143,7 @@ def get_goal(goal_id: int) -> Any:
 @bp.doc(summary="Read a subtree", responses={404: "No such goal of yours"})
 def goal_tree(goal_id: int, query: TreeQuery) -> Response:
     """The subtree rooted at one goal, nested or flat."""
-    tree = service.subtree(current_user(), goal_id)
+    tree = service.subtree(owner=current_user(), goal_id=goal_id)
     if query.format == "flat":
         return _stream(flat_json(tree, status=query.status, max_depth=query.depth, pin_roots=True))
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth, wrap=False))
@@ -149,10 +156,10 @@ def goal_tree(goal_id: int, query: TreeQuery) -> Response:
 @bp.doc(summary="Change or move a goal", responses={**_CONFLICTS, **_PRECONDITION})
 def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Change some fields: parent_id moves, end completes (null reopens); honours If-Match."""
-    view = service.update_goal(
-        current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match()
+    result = service.update_goal(
+        owner=current_user(), goal_id=goal_id, changes=body, if_match=_if_match()
     )
-    return _goal_response(view)
+    return _goal_response(result)
 
 
 @bp.put("/<id:goal_id>")
@@ -162,10 +169,10 @@ def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict
 @bp.doc(summary="Replace a goal", responses={**_CONFLICTS, **_PRECONDITION})
 def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Replace every writable field; honours If-Match."""
-    view = service.update_goal(
-        current_user(), goal_id, body.model_dump(exclude_unset=True), _if_match()
+    result = service.update_goal(
+        owner=current_user(), goal_id=goal_id, changes=body, if_match=_if_match()
     )
-    return _goal_response(view)
+    return _goal_response(result)
 
 
 @bp.delete("/<id:goal_id>")
@@ -176,7 +183,9 @@ def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str
 )
 def delete_goal(goal_id: int) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""
-    service.trash_goal(current_user(), goal_id, _if_match())
+    service.trash_goal(
+        owner=current_user(), goal_id=goal_id, retention=_retention(), if_match=_if_match()
+    )
     return no_content()
 
 
@@ -186,7 +195,7 @@ def delete_goal(goal_id: int) -> Response:
 @trash_bp.doc(summary="List the trash")
 def list_trash() -> dict[str, Any]:
     """Your trashed subtrees, by their root goal's id, until they are purged."""
-    return {"items": service.list_trash(current_user())}
+    return {"items": trash.list_trash(owner=current_user(), retention=_retention())}
 
 
 @trash_bp.post("/<id:goal_id>/restore")
@@ -197,7 +206,8 @@ def list_trash() -> dict[str, Any]:
 )
 def restore(goal_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Put a trashed subtree back with the same ids (at the top level if its parent is gone)."""
-    return _goal_response(service.restore(current_user(), goal_id))
+    result = trash.restore(owner=current_user(), goal_id=goal_id, retention=_retention())
+    return _goal_response(result)
 
 
 @trash_bp.delete("/<id:goal_id>")
@@ -206,5 +216,5 @@ def restore(goal_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
 @trash_bp.doc(summary="Purge from the trash", responses={404: "Not in your trash"})
 def purge(goal_id: int) -> Response:
     """Delete a trashed subtree for good."""
-    service.purge(current_user(), goal_id)
+    trash.purge(owner=current_user(), goal_id=goal_id)
     return no_content()

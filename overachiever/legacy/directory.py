@@ -19,6 +19,7 @@ from ..core.errors import DomainError, Malformed, Unauthorized
 from ..core.validation import Body, Id, UserName
 from ..tokens import service as tokens
 from ..users.models import User
+from ..web.auth import token_touch_interval
 from ..web.jsonio import dumps
 from ..web.problems import status_of
 from . import service
@@ -85,7 +86,9 @@ def _authenticate() -> None:
     # Every directory route needs an administrator's bearer token; checked here, once, so no
     # route can forget it.
     auth = request.authorization
-    user = tokens.authenticate(auth.token or "") if auth and auth.type == "bearer" else None
+    user = None
+    if auth and auth.type == "bearer":
+        user = tokens.authenticate(auth.token or "", touch_after=token_touch_interval())
     if user is None:
         raise Unauthorized("a valid token is required: send 'Authorization: Bearer oa_...'")
     service.require_admin(user)

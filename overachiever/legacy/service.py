@@ -19,14 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from ..core.db import db, write_transaction
 from ..core.errors import Conflict, DomainError, Forbidden, NameConflict, NotFound
 from ..core.types import MAX_ID, utcnow
-from ..goals import service as goals
-from ..goals.models import Goal
+from ..goals import service as goal_service
+from ..goals.models import LIVE, Goal
+from ..goals.results import GoalResult
+from ..goals.schemas import GoalCreate, GoalPatch
 from ..goals.tree import Forest, Row, chunked, named_json
 from ..users import service as users
 from ..users.models import User
-
-LIVE = Goal.deleted_at.is_(None)
-
 
 # ---------------------------------------------------------------------------- v1.0
 
@@ -67,19 +66,19 @@ def goal_named(owner: User, name: str) -> Goal:
 
 def add_goal(
     actor: User, user_name: str | None, name: str, parent_name: str | None, description: str | None
-) -> goals.GoalView:
+) -> GoalResult:
     """Create a goal for a user named in the request, under a parent named in it."""
     owner = user_named(actor, user_name)
-    data: dict[str, Any] = {"name": name, "description": description or ""}
-    if parent_name:
-        data["parent_id"] = goal_named(owner, parent_name).id
-    return goals.create_goal(owner, data)
+    parent_id = goal_named(owner, parent_name).id if parent_name else None
+    goal_in = GoalCreate(name=name, description=description or "", parent_id=parent_id)
+    return goal_service.create_goal(owner=owner, goal_in=goal_in)
 
 
-def complete_goal(actor: User, user_name: str | None, name: str) -> goals.GoalView:
+def complete_goal(actor: User, user_name: str | None, name: str) -> GoalResult:
     """Set the end of a goal named in the request to now, as the article's PUT does."""
     owner = user_named(actor, user_name)
-    return goals.update_goal(owner, goal_named(owner, name).id, {"end": utcnow()})
+    goal_id = goal_named(owner, name).id
+    return goal_service.update_goal(owner=owner, goal_id=goal_id, changes=GoalPatch(end=utcnow()))
 
 
 def visible_users(actor: User) -> Sequence[User]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from ..core.errors import Malformed
 from ..core.validation import Description, GoalName, UserName
-from ..goals.service import GoalView
+from ..goals.results import GoalResult
 from ..users.models import User
 from ..users.schemas import Password
 from ..web.auth import current_user, token_auth
@@ -129,7 +129,7 @@ def _user(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.name, "email": user.email, "is_admin": user.is_admin}
 
 
-def _goal(view: GoalView) -> dict[str, Any]:
-    g = view.goal
+def _goal(result: GoalResult) -> dict[str, Any]:
+    g = result.goal
     end = g.end.isoformat().replace("+00:00", "Z") if g.end else None  # UTC, as on v2
     return {"id": g.id, "name": g.name, "parent_id": g.parent_id, "end": end}

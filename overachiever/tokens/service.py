@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -52,22 +51,25 @@ def expiry_from_days(days: int | None) -> datetime | None:
 # One indexed lookup by digest per request, prepared once: a revoked or expired token fails
 # on its very next use, on every instance, because nothing is cached between requests.
 _USER_COLUMNS = tuple(User.__table__.c)
-_BY_DIGEST = (
+BY_DIGEST = (
     select(*_USER_COLUMNS, Token.id, Token.expires_at, Token.last_used_at)
     .join(Token, Token.user_id == User.id)
     .where(Token.digest == bindparam("digest"))
 )
 
 
-def authenticate(secret: str) -> User | None:
-    """The user a bearer token belongs to, if it is live; revocation is seen at once."""
+def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
+    """The user a bearer token belongs to, if it is live; revocation is seen at once.
+
+    The token's last use is recorded when the one on record is touch_after old or more.
+    """
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
     # Run outside any transaction, like every single-statement read (core.db's default mode);
     # the request's later statements use the same pooled connection, a write turning it into a
     # transaction.
     # A Core row, not an ORM load: setting up ORM loading costs more than the query itself.
-    row = db.session.connection().execute(_BY_DIGEST, {"digest": digest(secret)}).first()
+    row = db.session.connection().execute(BY_DIGEST, {"digest": digest(secret)}).first()
     if row is None:
         return None
     *fields, token_id, expires_at, last_used_at = row
@@ -77,7 +79,6 @@ def authenticate(secret: str) -> User | None:
     # Detached, with its identity: a service that changes the account loads it in its session.
     user = User(**{column.key: value for column, value in zip(_USER_COLUMNS, fields, strict=True)})
     make_transient_to_detached(user)
-    touch_after = timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
     if last_used_at is None or now - last_used_at >= touch_after:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
         with write_transaction() as session:

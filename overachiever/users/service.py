@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -63,11 +62,15 @@ def create_user(
     actor: User | None = None,
     is_admin: bool = False,
     via_cli: bool = False,
+    signup_open: bool = False,
 ) -> User:
-    """Create an account; the first account ever created becomes an admin."""
+    """Create an account; the first account ever created becomes an admin.
+
+    Unless signup_open, only an administrator (actor) or the command line (via_cli) may.
+    """
     check_user_name(name)
     email = normalise_email(email)
-    if not via_cli and current_app.config["SIGNUP"] == "closed" and not (actor and actor.is_admin):
+    if not via_cli and not signup_open and not (actor and actor.is_admin):
         raise Forbidden("sign-up is closed on this server; ask an administrator for an account")
     password_hash = hash_password(password) if password is not None else None
     with write_transaction(serialise_all=True) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, url_for
+from flask import Response, current_app, url_for
 
 from ..web.auth import current_user, optional_user, token_auth, token_optional
 from ..web.jsonio import no_content
@@ -27,7 +27,13 @@ bp = APIBlueprint("users", __name__, url_prefix="/api/v2/users", tag="Users")
 )
 def sign_up(body: SignUp) -> tuple[Any, int, dict[str, str]]:
     """Create an account; the first account becomes an administrator."""
-    user = service.create_user(body.name, str(body.email), body.password, actor=optional_user())
+    user = service.create_user(
+        body.name,
+        str(body.email),
+        body.password,
+        actor=optional_user(),
+        signup_open=current_app.config["SIGNUP"] != "closed",
+    )
     return user, 201, {"Location": url_for("users.get_user", ref=user.id)}
 
 

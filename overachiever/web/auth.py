@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
+from flask import current_app
 
 from ..tokens import service as tokens
 from ..users import service as users
@@ -19,8 +21,13 @@ token_auth = HTTPTokenAuth(
 basic_auth = HTTPBasicAuth(realm="overachiever", description="User name or e-mail, and password")
 
 
+def token_touch_interval() -> timedelta:
+    """How old a token's recorded last use may be before a request records it again."""
+    return timedelta(seconds=current_app.config["TOKEN_TOUCH_SECONDS"])
+
+
 def _verify_token(token: str) -> User | None:
-    return tokens.authenticate(token) if token else None
+    return tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
 
 
 def _verify_password(login: str, password: str) -> User | None:

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from overachiever.core.db import db
-from overachiever.goals import service
 from overachiever.users.models import User
-from tests.helpers import assert_problem, parse_deep
+from tests.helpers import assert_problem, bulk_create_chain, parse_deep
 
 from .goal_support import API, flat_tree, ts
 
@@ -238,7 +237,7 @@ def chain(app, alice) -> list[int]:
     """A chain 10 000 deep owned by alice, made directly through the service."""
     with app.app_context():
         owner = db.session.get(User, alice.id)
-        ids = service.bulk_create_chain(owner, (f"level {i}" for i in range(DEPTH)))
+        ids = bulk_create_chain(owner, (f"level {i}" for i in range(DEPTH)))
         db.session.remove()
     assert len(ids) == DEPTH
     return ids

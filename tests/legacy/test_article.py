@@ -19,6 +19,7 @@ from overachiever import demo
 from overachiever.core.db import db
 from overachiever.goals import service as goal_service
 from overachiever.goals.models import Goal
+from overachiever.goals.schemas import GoalCreate
 from overachiever.tokens import service as token_service
 from overachiever.users.models import User
 from overachiever.users.service import create_user, find_by_name
@@ -29,7 +30,7 @@ def add_goal(user: User, name: str, parent: Goal | None = None) -> Goal:
     data: dict[str, Any] = {"name": name}
     if parent is not None:
         data["parent_id"] = parent.id
-    goal: Goal = goal_service.create_goal(user, data).goal
+    goal: Goal = goal_service.create_goal(owner=user, goal_in=GoalCreate(**data)).goal
     return goal
 
 

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 
 from overachiever.core.db import db
-from overachiever.goals import service as goal_service
 from overachiever.users.service import find_by_name
 from tests.conftest import basic
-from tests.helpers import assert_problem, parse_deep
+from tests.helpers import assert_problem, bulk_create_chain, parse_deep
 
 URL = "/v1.0/goals"
 
@@ -281,7 +280,7 @@ def test_bad_user_fields_are_4xx(client, alice, fields):
 def test_a_chain_ten_thousand_deep_is_valid_json(app, client, alice):
     depth = 10_000
     with app.app_context():
-        goal_service.bulk_create_chain(find_by_name("alice"), (f"g{i}" for i in range(depth)))
+        bulk_create_chain(find_by_name("alice"), (f"g{i}" for i in range(depth)))
         db.session.remove()
     resp = client.get(URL, headers=alice.headers)
     assert resp.status_code == 200

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import event
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import event, func, select
 
+from overachiever.config import Config
 from overachiever.core.db import db
+from overachiever.core.errors import Invalid
 from overachiever.goals import service
-from overachiever.goals.service import ImportedNode
+from overachiever.goals.importing import ImportedNode, import_trees
+from overachiever.goals.models import Goal
+from overachiever.goals.results import GoalResult
+from overachiever.goals.schemas import GoalCreate, GoalListQuery, GoalPatch, ImportFields
+from overachiever.goals.tree import Forest
 from overachiever.users.models import User
 from overachiever.users.service import create_user
+from tests.helpers import bulk_create_chain
 
 PASSWORD = "correct horse battery"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+# How long the trash keeps goals, as the server is configured by default.
+RETENTION = timedelta(days=Config.TRASH_RETENTION_DAYS)
+Build = Callable[..., list[int]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 @pytest.fixture
@@ -49,7 +63,7 @@ def make(ctx: Any) -> MakeGoal:
         data: dict[str, Any] = {"name": name, **fields}
         if parent_id is not None:
             data["parent_id"] = parent_id
-        return int(service.create_goal(who, data).goal.id)
+        return int(service.create_goal(owner=who, goal_in=GoalCreate(**data)).goal.id)
 
     return _make
 
@@ -64,7 +78,7 @@ def to_nodes(trees: list[dict[str, Any]]) -> list[ImportedNode]:
         tree, parent, position = stack.pop()
         index = len(nodes)
         fields = {k: v for k, v in tree.items() if k != "children"}
-        nodes.append(ImportedNode(fields, parent, position))
+        nodes.append(ImportedNode(ImportFields(**fields), parent, position))
         for i, child in reversed(list(enumerate(tree.get("children", [])))):
             stack.append((child, index, i))
     return nodes
@@ -75,9 +89,75 @@ def build(ctx: Any) -> Callable[..., list[int]]:
     """Import nested trees through the service; returns the new ids in pre-order."""
 
     def _build(who: User, trees: list[dict[str, Any]], parent_id: int | None = None) -> list[int]:
-        return service.import_trees(who, to_nodes(trees), parent_id)
+        return import_trees(owner=who, nodes=to_nodes(trees), parent_id=parent_id)
 
     return _build
+
+
+CHAIN = 10_000
+
+
+@pytest.fixture
+def chain(owner: User) -> list[int]:
+    """A chain of 10 000 goals, each under the previous one."""
+    ids = bulk_create_chain(owner, (f"level {i}" for i in range(CHAIN)))
+    assert len(ids) == CHAIN
+    return ids
+
+
+def _validated(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+    # As a request body: a value the schema refuses is invalid input (a 422).
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise Invalid(str(exc)) from exc
+
+
+def new_goal(**fields: Any) -> GoalCreate:
+    """A new goal's fields, validated as POST /goals validates its body."""
+    return _validated(GoalCreate, fields)
+
+
+def edit(**fields: Any) -> GoalPatch:
+    """Changes to a goal, validated as PATCH /goals/{id} validates its body."""
+    return _validated(GoalPatch, fields)
+
+
+def live_count(who: User) -> int:
+    return int(
+        db.session.execute(
+            select(func.count())
+            .select_from(Goal)
+            .where(Goal.owner_id == who.id, Goal.deleted_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def all_count(who: User) -> int:
+    return int(
+        db.session.execute(
+            select(func.count()).select_from(Goal).where(Goal.owner_id == who.id)
+        ).scalar_one()
+    )
+
+
+def names(results: list[GoalResult]) -> list[str]:
+    return [r.goal.name for r in results]
+
+
+def children(who: User, parent: int | str = "root") -> list[str]:
+    """Names of a parent's live children in sibling order."""
+    results, _ = service.list_goals(owner=who, query=GoalListQuery(parent=str(parent), limit=500))
+    return names(results)
+
+
+def shape(forest: Forest) -> list[Any]:
+    """The forest as nested [name, [children...]] lists (small trees only)."""
+
+    def one(goal_id: int) -> list[Any]:
+        return [forest.rows[goal_id].name, [one(k) for k in forest.children.get(goal_id, [])]]
+
+    return [one(r) for r in forest.roots]
 
 
 class QueryLog:

@@ -1,4 +1,4 @@
-"""Service-level tests of the goal rules: the tree, completion, listing, import and the trash."""
+"""Service-level tests of live goals: create, change, move, list, roll-ups and tree reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from overachiever.core.db import db
 from overachiever.core.errors import (
@@ -18,63 +18,39 @@ from overachiever.core.errors import (
     NotFound,
     PreconditionFailed,
 )
-from overachiever.goals import service
+from overachiever.goals import results, service
+from overachiever.goals import trash as goal_trash
 from overachiever.goals.models import Goal
-from overachiever.goals.service import ImportedNode, ListFilter
-from overachiever.goals.tree import Forest, flat_json
+from overachiever.goals.schemas import GoalListQuery
+from overachiever.goals.tree import flat_json
 from overachiever.users.models import User
 from overachiever.users.service import delete_user
 from tests.unit import reference_tree
 
-from .conftest import MakeGoal, to_nodes
-
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-Build = Callable[..., list[int]]
-
-
-def live_count(who: User) -> int:
-    return int(
-        db.session.execute(
-            select(func.count())
-            .select_from(Goal)
-            .where(Goal.owner_id == who.id, Goal.deleted_at.is_(None))
-        ).scalar_one()
-    )
-
-
-def all_count(who: User) -> int:
-    return int(
-        db.session.execute(
-            select(func.count()).select_from(Goal).where(Goal.owner_id == who.id)
-        ).scalar_one()
-    )
-
-
-def names(views: list[service.GoalView]) -> list[str]:
-    return [v.goal.name for v in views]
-
-
-def children(who: User, parent: int | str = "root") -> list[str]:
-    """Names of a parent's live children in sibling order."""
-    views, _ = service.list_goals(who, ListFilter(parent=str(parent), limit=500))
-    return names(views)
-
-
-def shape(forest: Forest) -> list[Any]:
-    """The forest as nested [name, [children...]] lists (small trees only)."""
-
-    def one(goal_id: int) -> list[Any]:
-        return [forest.rows[goal_id].name, [one(k) for k in forest.children.get(goal_id, [])]]
-
-    return [one(r) for r in forest.roots]
-
+from .conftest import (
+    CHAIN,
+    RETENTION,
+    T0,
+    Build,
+    MakeGoal,
+    all_count,
+    children,
+    edit,
+    live_count,
+    names,
+    new_goal,
+    shape,
+    to_nodes,
+)
 
 # ---------------------------------------------------------------------------- create
 
 
 def test_create_top_level_goal(owner: User) -> None:
     before = datetime.now(UTC)
-    view = service.create_goal(owner, {"name": "Learn Rust", "description": "the book"})
+    view = service.create_goal(
+        owner=owner, goal_in=new_goal(name="Learn Rust", description="the book")
+    )
     after = datetime.now(UTC)
     goal = view.goal
     assert goal.id > 0
@@ -87,18 +63,18 @@ def test_create_top_level_goal(owner: User) -> None:
     assert goal.version == 1
     assert view.stats.progress == 0.0
     assert view.as_dict()["children_count"] == 0
-    fetched = service.get_goal(owner, goal.id)
+    fetched = service.get_goal(owner=owner, goal_id=goal.id)
     assert fetched.goal.name == "Learn Rust"
     assert fetched.etag == view.etag
-    assert service.create_goal(owner, {"name": "Second"}).goal.position == 1
+    assert service.create_goal(owner=owner, goal_in=new_goal(name="Second")).goal.position == 1
 
 
 def test_create_done_goal_and_explicit_times(owner: User) -> None:
     view = service.create_goal(
-        owner, {"name": "Done", "start": T0, "end": T0 + timedelta(days=1), "due": T0}
+        owner=owner, goal_in=new_goal(name="Done", start=T0, end=T0 + timedelta(days=1), due=T0)
     )
     assert view.stats.progress == 1.0
-    goal = service.get_goal(owner, view.goal.id).goal
+    goal = service.get_goal(owner=owner, goal_id=view.goal.id).goal
     assert goal.start == T0
     assert goal.end == T0 + timedelta(days=1)
     assert goal.due == T0
@@ -106,34 +82,38 @@ def test_create_done_goal_and_explicit_times(owner: User) -> None:
 
 def test_create_end_before_start_is_invalid(owner: User) -> None:
     with pytest.raises(Invalid):
-        service.create_goal(owner, {"name": "x", "start": T0, "end": T0 - timedelta(seconds=1)})
+        service.create_goal(
+            owner=owner, goal_in=new_goal(name="x", start=T0, end=T0 - timedelta(seconds=1))
+        )
     assert live_count(owner) == 0
 
 
 def test_create_under_parent(owner: User, make: MakeGoal) -> None:
     parent = make(owner, "Parent")
-    view = service.create_goal(owner, {"name": "Child", "parent_id": parent})
+    view = service.create_goal(owner=owner, goal_in=new_goal(name="Child", parent_id=parent))
     assert view.goal.parent_id == parent
     assert view.goal.position == 0
-    stats = service.get_goal(owner, parent).stats
+    stats = service.get_goal(owner=owner, goal_id=parent).stats
     assert (stats.children_count, stats.descendants_count) == (1, 1)
 
 
 def test_create_at_position_shifts_later_siblings(owner: User, make: MakeGoal) -> None:
     parent = make(owner, "P")
     a, b, c = (make(owner, n, parent) for n in "abc")
-    versions = {g: service.get_goal(owner, g).goal.version for g in (a, b, c)}
-    x = service.create_goal(owner, {"name": "x", "parent_id": parent, "position": 1}).goal.id
+    versions = {g: service.get_goal(owner=owner, goal_id=g).goal.version for g in (a, b, c)}
+    x = service.create_goal(
+        owner=owner, goal_in=new_goal(name="x", parent_id=parent, position=1)
+    ).goal.id
     assert children(owner, parent) == ["a", "x", "b", "c"]
-    positions = {g: service.get_goal(owner, g).goal.position for g in (a, x, b, c)}
+    positions = {g: service.get_goal(owner=owner, goal_id=g).goal.position for g in (a, x, b, c)}
     assert positions == {a: 0, x: 1, b: 2, c: 3}
     # Shifted siblings changed, so their versions (ETags) moved; a did not.
-    assert service.get_goal(owner, a).goal.version == versions[a]
-    assert service.get_goal(owner, b).goal.version > versions[b]
-    assert service.get_goal(owner, c).goal.version > versions[c]
+    assert service.get_goal(owner=owner, goal_id=a).goal.version == versions[a]
+    assert service.get_goal(owner=owner, goal_id=b).goal.version > versions[b]
+    assert service.get_goal(owner=owner, goal_id=c).goal.version > versions[c]
     # Inserting at the front, at the top level, leaves the other parent's children alone.
     make(owner, "Q")
-    service.create_goal(owner, {"name": "first", "position": 0})
+    service.create_goal(owner=owner, goal_in=new_goal(name="first", position=0))
     assert children(owner) == ["first", "P", "Q"]
     assert children(owner, parent) == ["a", "x", "b", "c"]
 
@@ -143,14 +123,14 @@ def test_name_clash_among_live_siblings(owner: User, make: MakeGoal) -> None:
     make(owner, "dup", parent)
     make(owner, "top")
     with pytest.raises(NameConflict):
-        service.create_goal(owner, {"name": "dup", "parent_id": parent})
+        service.create_goal(owner=owner, goal_in=new_goal(name="dup", parent_id=parent))
     with pytest.raises(NameConflict):
-        service.create_goal(owner, {"name": "top"})
+        service.create_goal(owner=owner, goal_in=new_goal(name="top"))
     with pytest.raises(NameConflict):
-        service.create_goal(owner, {"name": "top", "position": 0})
+        service.create_goal(owner=owner, goal_in=new_goal(name="top", position=0))
     assert live_count(owner) == 3
     # A failed insert at a position shifted nothing.
-    assert service.get_goal(owner, parent).goal.position == 0
+    assert service.get_goal(owner=owner, goal_id=parent).goal.position == 0
 
 
 def test_same_name_allowed_elsewhere(owner: User, other: User, make: MakeGoal) -> None:
@@ -169,7 +149,7 @@ def test_same_name_allowed_elsewhere(owner: User, other: User, make: MakeGoal) -
 
 def test_name_of_a_trashed_sibling_is_free(owner: User, make: MakeGoal) -> None:
     old = make(owner, "name")
-    service.trash_goal(owner, old)
+    service.trash_goal(owner=owner, goal_id=old, retention=RETENTION)
     new = make(owner, "name")
     assert new != old
 
@@ -184,9 +164,9 @@ def test_create_under_unreachable_parent_is_not_found(
         parent = 987654
     else:
         parent = make(owner, "gone")
-        service.trash_goal(owner, parent)
+        service.trash_goal(owner=owner, goal_id=parent, retention=RETENTION)
     with pytest.raises(NotFound):
-        service.create_goal(owner, {"name": "child", "parent_id": parent})
+        service.create_goal(owner=owner, goal_in=new_goal(name="child", parent_id=parent))
     assert live_count(owner) == 0
     assert [
         r[0] for r in db.session.execute(select(Goal.name).where(Goal.parent_id.is_not(None)))
@@ -198,27 +178,29 @@ def test_create_under_unreachable_parent_is_not_found(
 
 def test_rename_bumps_version_and_updated_at(owner: User, make: MakeGoal) -> None:
     g = make(owner, "old")
-    before = service.get_goal(owner, g).goal
+    before = service.get_goal(owner=owner, goal_id=g).goal
     v1, updated1 = before.version, before.updated_at
-    view = service.update_goal(owner, g, {"name": "new", "description": "d"})
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(name="new", description="d"))
     assert (view.goal.name, view.goal.description) == ("new", "d")
     assert view.goal.version == v1 + 1
     assert view.goal.updated_at >= updated1
-    assert service.get_goal(owner, g).goal.name == "new"
-    view = service.update_goal(owner, g, {"due": T0})
+    assert service.get_goal(owner=owner, goal_id=g).goal.name == "new"
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(due=T0))
     assert view.goal.version == v1 + 2
-    assert service.get_goal(owner, g).goal.due == T0
+    assert service.get_goal(owner=owner, goal_id=g).goal.due == T0
     # Keeping one's own name is no clash.
-    assert service.update_goal(owner, g, {"name": "new"}).goal.version == v1 + 3
+    assert (
+        service.update_goal(owner=owner, goal_id=g, changes=edit(name="new")).goal.version == v1 + 3
+    )
 
 
 def test_rename_to_a_sibling_name_conflicts(owner: User, make: MakeGoal) -> None:
     make(owner, "a")
     b = make(owner, "b")
     with pytest.raises(NameConflict):
-        service.update_goal(owner, b, {"name": "a"})
-    assert service.get_goal(owner, b).goal.name == "b"
-    assert service.get_goal(owner, b).goal.version == 1
+        service.update_goal(owner=owner, goal_id=b, changes=edit(name="a"))
+    assert service.get_goal(owner=owner, goal_id=b).goal.name == "b"
+    assert service.get_goal(owner=owner, goal_id=b).goal.version == 1
 
 
 def test_move_under_another_parent(owner: User, make: MakeGoal) -> None:
@@ -228,13 +210,15 @@ def test_move_under_another_parent(owner: User, make: MakeGoal) -> None:
     make(owner, "q2", q)
     g = make(owner, "g", p)
     make(owner, "g-child", g)
-    view = service.update_goal(owner, g, {"parent_id": q})
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=q))
     assert view.goal.parent_id == q
     assert view.goal.position == 2  # appended after Q's children
     assert children(owner, q) == ["q1", "q2", "g"]
-    assert service.get_goal(owner, p).stats.children_count == 0
-    assert service.get_goal(owner, q).stats.descendants_count == 4  # q1, q2, g, g-child
-    assert shape(service.forest(owner)) == [
+    assert service.get_goal(owner=owner, goal_id=p).stats.children_count == 0
+    assert (
+        service.get_goal(owner=owner, goal_id=q).stats.descendants_count == 4
+    )  # q1, q2, g, g-child
+    assert shape(service.forest(owner=owner)) == [
         ["P", []],
         ["Q", [["q1", []], ["q2", []], ["g", [["g-child", []]]]]],
     ]
@@ -245,21 +229,21 @@ def test_move_to_position_and_reorder(owner: User, make: MakeGoal) -> None:
     for n in "abc":
         make(owner, n, p)
     g = make(owner, "g")
-    service.update_goal(owner, g, {"parent_id": p, "position": 1})
+    service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=p, position=1))
     assert children(owner, p) == ["a", "g", "b", "c"]
-    c = service.list_goals(owner, ListFilter(parent=str(p), q="c"))[0][0].goal.id
-    service.update_goal(owner, c, {"position": 0})
+    c = service.list_goals(owner=owner, query=GoalListQuery(parent=str(p), q="c"))[0][0].goal.id
+    service.update_goal(owner=owner, goal_id=c, changes=edit(position=0))
     assert children(owner, p) == ["c", "a", "g", "b"]
 
 
 def test_move_to_top_level(owner: User, make: MakeGoal) -> None:
     p = make(owner, "P")
     g = make(owner, "g", p)
-    view = service.update_goal(owner, g, {"parent_id": None})
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=None))
     assert view.goal.parent_id is None
     assert view.goal.position == 1
     assert children(owner) == ["P", "g"]
-    assert service.get_goal(owner, p).stats.children_count == 0
+    assert service.get_goal(owner=owner, goal_id=p).stats.children_count == 0
 
 
 def test_move_into_a_name_clash_conflicts(owner: User, make: MakeGoal) -> None:
@@ -267,10 +251,15 @@ def test_move_into_a_name_clash_conflicts(owner: User, make: MakeGoal) -> None:
     make(owner, "g", p)
     g = make(owner, "g")
     with pytest.raises(NameConflict):
-        service.update_goal(owner, g, {"parent_id": p})
-    assert service.get_goal(owner, g).goal.parent_id is None
+        service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=p))
+    assert service.get_goal(owner=owner, goal_id=g).goal.parent_id is None
     # Moving and renaming at once is fine.
-    assert service.update_goal(owner, g, {"parent_id": p, "name": "h"}).goal.parent_id == p
+    assert (
+        service.update_goal(
+            owner=owner, goal_id=g, changes=edit(parent_id=p, name="h")
+        ).goal.parent_id
+        == p
+    )
 
 
 def test_move_that_would_make_a_cycle(owner: User, make: MakeGoal) -> None:
@@ -280,32 +269,36 @@ def test_move_that_would_make_a_cycle(owner: User, make: MakeGoal) -> None:
     d = make(owner, "d", c)
     make(owner, "side", a)
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner, b, {"parent_id": d})
+        service.update_goal(owner=owner, goal_id=b, changes=edit(parent_id=d))
     assert info.value.extra["path"] == [b, c, d]
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner, a, {"parent_id": c})
+        service.update_goal(owner=owner, goal_id=a, changes=edit(parent_id=c))
     assert info.value.extra["path"] == [a, b, c]
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner, c, {"parent_id": c})
+        service.update_goal(owner=owner, goal_id=c, changes=edit(parent_id=c))
     assert info.value.extra["path"] == [c]
     # Nothing moved.
-    assert shape(service.forest(owner)) == [["a", [["b", [["c", [["d", []]]]]], ["side", []]]]]
+    assert shape(service.forest(owner=owner)) == [
+        ["a", [["b", [["c", [["d", []]]]]], ["side", []]]]
+    ]
     # Moving down into a sibling branch is no cycle.
-    assert service.update_goal(owner, d, {"parent_id": a}).goal.parent_id == a
+    assert (
+        service.update_goal(owner=owner, goal_id=d, changes=edit(parent_id=a)).goal.parent_id == a
+    )
 
 
 def test_update_end_before_start_is_invalid(owner: User, make: MakeGoal) -> None:
     g = make(owner, "g", start=T0)
     with pytest.raises(Invalid):
-        service.update_goal(owner, g, {"end": T0 - timedelta(days=1)})
-    service.update_goal(owner, g, {"end": T0 + timedelta(days=1)})
+        service.update_goal(owner=owner, goal_id=g, changes=edit(end=T0 - timedelta(days=1)))
+    service.update_goal(owner=owner, goal_id=g, changes=edit(end=T0 + timedelta(days=1)))
     with pytest.raises(Invalid):
-        service.update_goal(owner, g, {"start": T0 + timedelta(days=2)})
+        service.update_goal(owner=owner, goal_id=g, changes=edit(start=T0 + timedelta(days=2)))
     with pytest.raises(Invalid):
-        service.update_goal(owner, g, {"name": None})
+        service.update_goal(owner=owner, goal_id=g, changes=edit(name=None))
     with pytest.raises(Invalid):
-        service.update_goal(owner, g, {"owner_id": 5})
-    goal = service.get_goal(owner, g).goal
+        service.update_goal(owner=owner, goal_id=g, changes=edit(owner_id=5))
+    goal = service.get_goal(owner=owner, goal_id=g).goal
     assert (goal.start, goal.end) == (T0, T0 + timedelta(days=1))
 
 
@@ -314,17 +307,17 @@ def test_complete_and_reopen(owner: User, make: MakeGoal) -> None:
     g = make(owner, "g", p)
     make(owner, "h", p)
     finish = datetime.now(UTC) + timedelta(minutes=1)
-    view = service.update_goal(owner, g, {"end": finish})
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(end=finish))
     assert view.goal.end == finish
     assert view.stats.progress == 1.0
-    parent = service.get_goal(owner, p).stats
+    parent = service.get_goal(owner=owner, goal_id=p).stats
     assert parent.done_descendants_count == 1
     assert parent.progress == 0.5
-    view = service.update_goal(owner, g, {"end": None})
+    view = service.update_goal(owner=owner, goal_id=g, changes=edit(end=None))
     assert view.goal.end is None
     assert view.stats.progress == 0.0
-    assert service.get_goal(owner, p).stats.done_descendants_count == 0
-    assert service.get_goal(owner, g).goal.version == 3
+    assert service.get_goal(owner=owner, goal_id=p).stats.done_descendants_count == 0
+    assert service.get_goal(owner=owner, goal_id=g).goal.version == 3
 
 
 def test_if_match_precondition(owner: User, make: MakeGoal) -> None:
@@ -335,26 +328,28 @@ def test_if_match_precondition(owner: User, make: MakeGoal) -> None:
         seen.append(etag)
         return True
 
-    current = service.get_goal(owner, g).etag
-    service.update_goal(owner, g, {"name": "h"}, if_match=accept)
+    current = service.get_goal(owner=owner, goal_id=g).etag
+    service.update_goal(owner=owner, goal_id=g, changes=edit(name="h"), if_match=accept)
     assert seen == [current]
     with pytest.raises(PreconditionFailed) as info:
-        service.update_goal(owner, g, {"name": "i"}, if_match=lambda etag: False)
-    assert info.value.extra["current_etag"] == f'"{service.get_goal(owner, g).etag}"'
-    assert service.get_goal(owner, g).goal.name == "h"
+        service.update_goal(
+            owner=owner, goal_id=g, changes=edit(name="i"), if_match=lambda etag: False
+        )
+    assert info.value.extra["current_etag"] == f'"{service.get_goal(owner=owner, goal_id=g).etag}"'
+    assert service.get_goal(owner=owner, goal_id=g).goal.name == "h"
     with pytest.raises(PreconditionFailed):
-        service.trash_goal(owner, g, if_match=lambda etag: False)
+        service.trash_goal(owner=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: False)
     assert live_count(owner) == 1
-    service.trash_goal(owner, g, if_match=lambda etag: True)
+    service.trash_goal(owner=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: True)
     assert live_count(owner) == 0
 
 
 def test_etag_changes_when_a_descendant_changes(owner: User, make: MakeGoal) -> None:
     p = make(owner, "P")
     g = make(owner, "g", p)
-    before = service.get_goal(owner, p).etag
-    service.update_goal(owner, g, {"end": datetime.now(UTC)})
-    assert service.get_goal(owner, p).etag != before
+    before = service.get_goal(owner=owner, goal_id=p).etag
+    service.update_goal(owner=owner, goal_id=g, changes=edit(end=datetime.now(UTC)))
+    assert service.get_goal(owner=owner, goal_id=p).etag != before
 
 
 # ---------------------------------------------------------------------------- list_goals
@@ -382,16 +377,19 @@ def listed(owner: User, make: MakeGoal) -> dict[str, int]:
 
 
 def test_list_parent_filter(owner: User, listed: dict[str, int]) -> None:
-    views, total = service.list_goals(owner, ListFilter())
+    views, total = service.list_goals(owner=owner, query=GoalListQuery())
     assert total == 5
     assert len(views) == 5
-    views, total = service.list_goals(owner, ListFilter(parent="root"))
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(parent="root"))
     assert (names(views), total) == (["alpha", "bravo", "charlie"], 3)
-    views, total = service.list_goals(owner, ListFilter(parent=str(listed["alpha"])))
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(parent=str(listed["alpha"])))
     assert (names(views), total) == (["delta", "echo"], 2)
-    assert service.list_goals(owner, ListFilter(parent=str(listed["charlie"]))) == ([], 0)
+    assert service.list_goals(owner=owner, query=GoalListQuery(parent=str(listed["charlie"]))) == (
+        [],
+        0,
+    )
     with pytest.raises(NotFound):
-        service.list_goals(owner, ListFilter(parent="999999"))
+        service.list_goals(owner=owner, query=GoalListQuery(parent="999999"))
 
 
 def test_list_leaves_out_a_goal_purged_between_its_page_and_roll_ups(
@@ -406,12 +404,12 @@ def test_list_leaves_out_a_goal_purged_between_its_page_and_roll_ups(
         return stats
 
     monkeypatch.setattr(service, "stats_for", purged_meanwhile)
-    views, total = service.list_goals(owner, ListFilter(parent="root"))
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(parent="root"))
     assert (names(views), total) == (["alpha", "charlie"], 3)
 
 
 def test_list_carries_roll_ups(owner: User, listed: dict[str, int]) -> None:
-    views, _ = service.list_goals(owner, ListFilter(parent="root"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(parent="root"))
     alpha = views[0]
     assert alpha.goal.id == listed["alpha"]
     assert (alpha.stats.children_count, alpha.stats.done_descendants_count) == (2, 1)
@@ -420,39 +418,40 @@ def test_list_carries_roll_ups(owner: User, listed: dict[str, int]) -> None:
 
 
 def test_list_status_filter(owner: User, listed: dict[str, int]) -> None:
-    views, total = service.list_goals(owner, ListFilter(status="done", sort="name"))
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(status="done", sort="name"))
     assert (names(views), total) == (["bravo", "echo"], 2)
-    views, total = service.list_goals(owner, ListFilter(status="open", sort="name"))
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(status="open", sort="name"))
     assert (names(views), total) == (["alpha", "charlie", "delta"], 3)
 
 
 def test_list_text_filter(owner: User, listed: dict[str, int]) -> None:
     # Case-insensitive, in name or description.
-    views, _ = service.list_goals(owner, ListFilter(q="RUN", sort="name"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(q="RUN", sort="name"))
     assert names(views) == ["alpha", "echo"]
-    views, _ = service.list_goals(owner, ListFilter(q="BRAV"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(q="BRAV"))
     assert names(views) == ["bravo"]
     # LIKE wildcards in q are taken literally.
-    views, _ = service.list_goals(owner, ListFilter(q="50%"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(q="50%"))
     assert names(views) == ["alpha"]
-    assert service.list_goals(owner, ListFilter(q="_")) == ([], 0)
+    assert service.list_goals(owner=owner, query=GoalListQuery(q="_")) == ([], 0)
 
 
 def test_list_due_filters(owner: User, listed: dict[str, int]) -> None:
     day2 = T0 + timedelta(days=2)
-    views, _ = service.list_goals(owner, ListFilter(due_before=day2, sort="due"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(due_before=day2, sort="due"))
     assert names(views) == ["bravo"]  # strictly before
-    views, _ = service.list_goals(owner, ListFilter(due_after=day2, sort="due"))
+    views, _ = service.list_goals(owner=owner, query=GoalListQuery(due_after=day2, sort="due"))
     assert names(views) == ["delta", "alpha"]  # at or after
     views, total = service.list_goals(
-        owner, ListFilter(due_after=T0 + timedelta(days=1), due_before=T0 + timedelta(days=3))
+        owner=owner,
+        query=GoalListQuery(due_after=T0 + timedelta(days=1), due_before=T0 + timedelta(days=3)),
     )
     assert (sorted(names(views)), total) == (["bravo", "delta"], 2)
 
 
 def test_list_sorts(owner: User, listed: dict[str, int]) -> None:
     def order(sort: str) -> list[str]:
-        return names(service.list_goals(owner, ListFilter(sort=sort))[0])
+        return names(service.list_goals(owner=owner, query=GoalListQuery(sort=sort))[0])
 
     assert order("name") == ["alpha", "bravo", "charlie", "delta", "echo"]
     assert order("-name") == ["echo", "delta", "charlie", "bravo", "alpha"]
@@ -470,7 +469,7 @@ def test_list_sorts(owner: User, listed: dict[str, int]) -> None:
 
 def test_list_paging(owner: User, listed: dict[str, int]) -> None:
     pages = [
-        service.list_goals(owner, ListFilter(sort="created", offset=offset, limit=2))
+        service.list_goals(owner=owner, query=GoalListQuery(sort="created", offset=offset, limit=2))
         for offset in (0, 2, 4, 6)
     ]
     assert [names(p[0]) for p in pages] == [
@@ -480,16 +479,18 @@ def test_list_paging(owner: User, listed: dict[str, int]) -> None:
         [],
     ]
     assert {p[1] for p in pages} == {5}
-    views, total = service.list_goals(owner, ListFilter(status="open", offset=1, limit=1))
+    views, total = service.list_goals(
+        owner=owner, query=GoalListQuery(status="open", offset=1, limit=1)
+    )
     assert (len(views), total) == (1, 3)
 
 
 def test_list_leaves_out_trashed_goals(owner: User, listed: dict[str, int]) -> None:
-    service.trash_goal(owner, listed["alpha"])
-    views, total = service.list_goals(owner, ListFilter(sort="name"))
+    service.trash_goal(owner=owner, goal_id=listed["alpha"], retention=RETENTION)
+    views, total = service.list_goals(owner=owner, query=GoalListQuery(sort="name"))
     assert (names(views), total) == (["bravo", "charlie"], 2)
     with pytest.raises(NotFound):
-        service.list_goals(owner, ListFilter(parent=str(listed["alpha"])))
+        service.list_goals(owner=owner, query=GoalListQuery(parent=str(listed["alpha"])))
 
 
 # ---------------------------------------------------------------------------- roll-ups, forest
@@ -511,7 +512,7 @@ def test_roll_ups_of_a_hand_computed_tree(owner: User, build: Build) -> None:
         ],
     )
     root, a, a1, a2, b, b1, b2, c = ids
-    stats = service.stats_for(ids)
+    stats = results.stats_for(ids)
     # Leaves: a1 (done), a2, b1 and b2 (done through b), c -> 3 of 5.
     assert stats[root].progress == pytest.approx(0.6)
     assert (stats[root].children_count, stats[root].descendants_count) == (3, 7)
@@ -521,17 +522,17 @@ def test_roll_ups_of_a_hand_computed_tree(owner: User, build: Build) -> None:
     assert stats[b].done_descendants_count == 0
     assert stats[c].progress == 0.0
     assert stats[b1].progress == 0.0
-    view = service.get_goal(owner, root).as_dict()
+    view = service.get_goal(owner=owner, goal_id=root).as_dict()
     assert {k: view[k] for k in ("children_count", "descendants_count")} == {
         "children_count": 3,
         "descendants_count": 7,
     }
     assert view["progress"] == pytest.approx(0.6)
-    assert service.stats_for([]) == {}
+    assert results.stats_for([]) == {}
     # Trashed goals leave the roll-ups.
-    service.trash_goal(owner, c)
-    assert service.get_goal(owner, root).stats.progress == pytest.approx(3 / 4)
-    assert service.get_goal(owner, root).stats.descendants_count == 6
+    service.trash_goal(owner=owner, goal_id=c, retention=RETENTION)
+    assert service.get_goal(owner=owner, goal_id=root).stats.progress == pytest.approx(3 / 4)
+    assert service.get_goal(owner=owner, goal_id=root).stats.descendants_count == 6
     assert {a1, a2, b2} <= set(stats)
 
 
@@ -548,316 +549,21 @@ def test_forest_and_subtree(owner: User, other: User, build: Build, make: MakeGo
     )
     make(other, "not mine")
     one, x, y, z, two = ids
-    forest = service.forest(owner)
+    forest = service.forest(owner=owner)
     assert forest.roots == [one, two]
     assert forest.children[one] == [x, y]
     assert shape(forest) == [["one", [["x", []], ["y", [["z", []]]]]], ["two", []]]
-    sub = service.subtree(owner, y)
+    sub = service.subtree(owner=owner, goal_id=y)
     assert sub.roots == [y]
     assert set(sub.rows) == {y, z}
     assert sub.rows[y].parent_id == one
     items = orjson.loads(b"".join(flat_json(sub)))["items"]
     assert [(i["id"], i["depth"]) for i in items] == [(y, 0), (z, 1)]
-    service.trash_goal(owner, z)
-    assert set(service.subtree(owner, y).rows) == {y}
-    assert z not in service.forest(owner).rows
+    service.trash_goal(owner=owner, goal_id=z, retention=RETENTION)
+    assert set(service.subtree(owner=owner, goal_id=y).rows) == {y}
+    assert z not in service.forest(owner=owner).rows
     with pytest.raises(NotFound):
-        service.subtree(owner, z)
-
-
-# ---------------------------------------------------------------------------- trash
-
-
-def test_trash_hides_the_whole_subtree(owner: User, build: Build) -> None:
-    top, a, a1, b, keep = build(
-        owner,
-        [
-            {
-                "name": "top",
-                "children": [{"name": "a", "children": [{"name": "a1"}]}, {"name": "b"}],
-            },
-            {"name": "keep"},
-        ],
-    )
-    before = datetime.now(UTC)
-    service.trash_goal(owner, a)
-    after = datetime.now(UTC)
-    assert set(service.forest(owner).rows) == {top, b, keep}
-    for gone in (a, a1):
-        with pytest.raises(NotFound):
-            service.get_goal(owner, gone)
-        with pytest.raises(NotFound):
-            service.update_goal(owner, gone, {"name": "again"})
-        with pytest.raises(NotFound):
-            service.trash_goal(owner, gone)
-    assert service.get_goal(owner, top).stats.descendants_count == 1
-    trash = service.list_trash(owner)
-    assert len(trash) == 1
-    item = trash[0]
-    assert (item["id"], item["name"], item["parent_id"], item["goals_count"]) == (a, "a", top, 2)
-    assert before <= item["deleted_at"] <= after
-    assert item["purge_at"] == item["deleted_at"] + timedelta(days=30)
-    # A child cannot be put under a trashed goal, nor a goal moved there.
-    with pytest.raises(NotFound):
-        service.create_goal(owner, {"name": "n", "parent_id": a})
-    with pytest.raises(NotFound):
-        service.update_goal(owner, keep, {"parent_id": a1})
-
-
-def test_list_trash_newest_first(owner: User, make: MakeGoal) -> None:
-    first = make(owner, "first")
-    second = make(owner, "second")
-    service.trash_goal(owner, first)
-    service.trash_goal(owner, second)
-    assert [t["id"] for t in service.list_trash(owner)] == [second, first]
-
-
-def test_restore_puts_the_subtree_back_with_the_same_ids(owner: User, build: Build) -> None:
-    ids = build(
-        owner,
-        [
-            {
-                "name": "top",
-                "children": [
-                    {"name": "first"},
-                    {"name": "a", "children": [{"name": "a1", "end": T0}, {"name": "a2"}]},
-                    {"name": "last"},
-                ],
-            }
-        ],
-    )
-    top, first, a, a1, a2, last = ids
-    before = service.get_goal(owner, a).goal.version
-    service.trash_goal(owner, a)
-    view = service.restore(owner, a)
-    assert view.goal.id == a
-    assert view.goal.parent_id == top
-    assert view.goal.version > before
-    assert view.stats.progress == 0.5
-    forest = service.forest(owner)
-    assert set(forest.rows) == set(ids)
-    assert forest.children[top] == [first, a, last]  # back in its old place
-    assert forest.children[a] == [a1, a2]
-    assert service.list_trash(owner) == []
-    assert service.get_goal(owner, a1).goal.end == T0
-
-
-def test_restore_under_a_trashed_parent_goes_to_top_level(owner: User, build: Build) -> None:
-    top, child, grandchild = build(
-        owner, [{"name": "top", "children": [{"name": "c", "children": [{"name": "g"}]}]}]
-    )
-    service.trash_goal(owner, child)
-    service.trash_goal(owner, top)
-    view = service.restore(owner, child)
-    assert view.goal.parent_id is None
-    assert service.forest(owner).roots == [child]
-    assert service.forest(owner).children[child] == [grandchild]
-    assert [t["id"] for t in service.list_trash(owner)] == [top]
-    assert service.list_trash(owner)[0]["goals_count"] == 1
-    # Then the parent comes back alone; the child stays where it went.
-    service.restore(owner, top)
-    forest = service.forest(owner)
-    assert set(forest.roots) == {child, top}
-    assert top not in forest.children
-    assert service.get_goal(owner, child).goal.parent_id is None
-
-
-def test_child_restored_after_its_parent_goes_back_under_it(owner: User, build: Build) -> None:
-    top, child, grandchild, sibling = build(
-        owner,
-        [
-            {
-                "name": "top",
-                "children": [{"name": "c", "children": [{"name": "g"}]}, {"name": "s"}],
-            }
-        ],
-    )
-    service.trash_goal(owner, child)
-    service.trash_goal(owner, top)
-    trash = {t["id"]: t["goals_count"] for t in service.list_trash(owner)}
-    assert trash == {child: 2, top: 2}
-    service.restore(owner, top)
-    forest = service.forest(owner)
-    assert set(forest.rows) == {top, sibling}
-    assert [t["id"] for t in service.list_trash(owner)] == [child]
-    view = service.restore(owner, child)
-    assert view.goal.parent_id == top
-    forest = service.forest(owner)
-    assert set(forest.rows) == {top, child, grandchild, sibling}
-    assert forest.children[top] == [child, sibling]
-    assert service.list_trash(owner) == []
-
-
-def test_restore_name_clash_restores_nothing(owner: User, build: Build, make: MakeGoal) -> None:
-    top, a, a1 = build(
-        owner, [{"name": "top", "children": [{"name": "a", "children": [{"name": "a1"}]}]}]
-    )
-    service.trash_goal(owner, a)
-    make(owner, "a", top)
-    with pytest.raises(NameConflict):
-        service.restore(owner, a)
-    assert [t["id"] for t in service.list_trash(owner)] == [a]
-    assert a1 not in service.forest(owner).rows
-    # The clash is among the siblings it would rejoin: at the top level too.
-    service.trash_goal(owner, top)
-    make(owner, "a")
-    with pytest.raises(NameConflict):
-        service.restore(owner, a)
-    assert live_count(owner) == 1
-
-
-def test_restore_and_purge_need_a_trash_root(owner: User, build: Build) -> None:
-    top, child = build(owner, [{"name": "top", "children": [{"name": "c"}]}])
-    with pytest.raises(NotFound):
-        service.restore(owner, top)  # live
-    with pytest.raises(NotFound):
-        service.purge(owner, top)
-    service.trash_goal(owner, top)
-    with pytest.raises(NotFound):
-        service.restore(owner, child)  # inside a trashed subtree, not its root
-    with pytest.raises(NotFound):
-        service.purge(owner, child)
-    with pytest.raises(NotFound):
-        service.restore(owner, 424242)
-
-
-def test_purge_deletes_for_good(owner: User, build: Build, make: MakeGoal) -> None:
-    keep = make(owner, "keep")
-    top, _a, _b = build(owner, [{"name": "top", "children": [{"name": "a"}, {"name": "b"}]}])
-    service.trash_goal(owner, top)
-    assert all_count(owner) == 4
-    service.purge(owner, top)
-    assert all_count(owner) == 1
-    assert service.list_trash(owner) == []
-    with pytest.raises(NotFound):
-        service.restore(owner, top)
-    assert set(service.forest(owner).rows) == {keep}
-
-
-def test_purging_a_parent_keeps_a_separately_trashed_child(owner: User, build: Build) -> None:
-    top, child, grandchild = build(
-        owner, [{"name": "top", "children": [{"name": "c", "children": [{"name": "g"}]}]}]
-    )
-    service.trash_goal(owner, child)
-    service.trash_goal(owner, top)
-    service.purge(owner, top)
-    assert [t["id"] for t in service.list_trash(owner)] == [child]
-    view = service.restore(owner, child)
-    assert view.goal.parent_id is None
-    assert set(service.forest(owner).rows) == {child, grandchild}
-
-
-def _age_trash(root: int, days: float) -> None:
-    db.session.execute(
-        update(Goal)
-        .where(Goal.trash_root_id == root)
-        .values(deleted_at=datetime.now(UTC) - timedelta(days=days))
-    )
-    db.session.commit()
-
-
-def test_purge_expired(ctx: Any, owner: User, other: User, build: Build) -> None:
-    old, _old_child, fresh = build(
-        owner, [{"name": "old", "children": [{"name": "c"}]}, {"name": "fresh"}]
-    )
-    theirs = build(other, [{"name": "theirs"}])[0]
-    for goal in (old, fresh):
-        service.trash_goal(owner, goal)
-    service.trash_goal(other, theirs)
-    _age_trash(old, 31)
-    _age_trash(fresh, 29)
-    _age_trash(theirs, 40)
-    # Expired subtrees no longer show in the trash, even before they are purged.
-    assert [t["id"] for t in service.list_trash(owner)] == [fresh]
-    assert service.purge_expired() == 3  # old, its child, and theirs
-    assert all_count(owner) == 1
-    assert all_count(other) == 0
-    assert service.purge_expired() == 0
-    # The retention period is configurable.
-    ctx.config["TRASH_RETENTION_DAYS"] = 7
-    assert service.list_trash(owner) == []
-    assert service.purge_expired() == 1
-    assert all_count(owner) == 0
-
-
-def test_trash_purges_this_owners_expired_goals(owner: User, make: MakeGoal) -> None:
-    old = make(owner, "old")
-    service.trash_goal(owner, old)
-    _age_trash(old, 31)
-    service.trash_goal(owner, make(owner, "new"))
-    assert all_count(owner) == 1
-    with pytest.raises(NotFound):
-        service.restore(owner, old)
-
-
-# ---------------------------------------------------------------------------- import
-
-
-def test_import_trees_in_pre_order(owner: User, make: MakeGoal, build: Build) -> None:
-    make(owner, "existing")
-    trees = [
-        {
-            "name": "A",
-            "description": "top",
-            "children": [
-                {"name": "A1", "children": [{"name": "A1a", "end": T0, "start": T0}]},
-                {"name": "A2"},
-            ],
-        },
-        {"name": "B", "due": T0},
-    ]
-    ids = build(owner, trees)
-    a, a1, a1a, a2, b = ids
-    assert [service.get_goal(owner, g).goal.name for g in ids] == ["A", "A1", "A1a", "A2", "B"]
-    assert shape(service.forest(owner)) == [
-        ["existing", []],
-        ["A", [["A1", [["A1a", []]]], ["A2", []]]],
-        ["B", []],
-    ]
-    assert service.get_goal(owner, a).goal.description == "top"
-    assert service.get_goal(owner, a1a).goal.end == T0
-    assert service.get_goal(owner, b).goal.due == T0
-    assert service.get_goal(owner, a).stats.progress == 0.5
-    assert service.get_goal(owner, a2).goal.parent_id == a
-    assert service.get_goal(owner, a1).goal.position == 0
-    assert service.get_goal(owner, a2).goal.position == 1
-
-
-def test_import_under_a_parent(owner: User, make: MakeGoal, build: Build) -> None:
-    p = make(owner, "P")
-    make(owner, "first", p)
-    ids = build(owner, [{"name": "x", "children": [{"name": "y"}]}], parent_id=p)
-    assert service.get_goal(owner, ids[0]).goal.parent_id == p
-    assert children(owner, p) == ["first", "x"]
-    assert service.get_goal(owner, p).stats.descendants_count == 3
-
-
-def test_import_clash_creates_nothing(owner: User, make: MakeGoal, build: Build) -> None:
-    p = make(owner, "P")
-    make(owner, "taken", p)
-    with pytest.raises(NameConflict, match="'taken'"):
-        build(owner, [{"name": "fine", "children": [{"name": "deep"}]}, {"name": "taken"}], p)
-    with pytest.raises(NameConflict):
-        build(owner, [{"name": "P"}])
-    # Siblings inside the payload that share a name (the importer normally catches these).
-    nodes = [
-        ImportedNode({"name": "new"}, None, 0),
-        ImportedNode({"name": "twin"}, 0, 0),
-        ImportedNode({"name": "twin"}, 0, 1),
-    ]
-    with pytest.raises(NameConflict):
-        service.import_trees(owner, nodes, None)
-    assert all_count(owner) == 2
-
-
-def test_import_under_unreachable_parent(
-    owner: User, other: User, make: MakeGoal, build: Build
-) -> None:
-    theirs = make(other, "theirs")
-    with pytest.raises(NotFound):
-        build(owner, [{"name": "x"}], parent_id=theirs)
-    assert all_count(owner) == 0
-    assert service.get_goal(other, theirs).stats.children_count == 0
+        service.subtree(owner=owner, goal_id=z)
 
 
 # ---------------------------------------------------------------------------- owners
@@ -870,32 +576,34 @@ def test_another_owners_goal_is_not_found_everywhere(
     their_child = make(other, "child", theirs)
     mine = make(owner, "mine")
     attempts: list[Callable[[], Any]] = [
-        lambda: service.get_goal(owner, theirs),
-        lambda: service.subtree(owner, theirs),
-        lambda: service.list_goals(owner, ListFilter(parent=str(theirs))),
-        lambda: service.update_goal(owner, theirs, {"name": "mine now"}),
-        lambda: service.update_goal(owner, mine, {"parent_id": theirs}),
-        lambda: service.update_goal(owner, their_child, {"parent_id": mine}),
-        lambda: service.create_goal(owner, {"name": "n", "parent_id": theirs}),
-        lambda: service.trash_goal(owner, theirs),
-        lambda: service.restore(owner, theirs),
-        lambda: service.purge(owner, theirs),
+        lambda: service.get_goal(owner=owner, goal_id=theirs),
+        lambda: service.subtree(owner=owner, goal_id=theirs),
+        lambda: service.list_goals(owner=owner, query=GoalListQuery(parent=str(theirs))),
+        lambda: service.update_goal(owner=owner, goal_id=theirs, changes=edit(name="mine now")),
+        lambda: service.update_goal(owner=owner, goal_id=mine, changes=edit(parent_id=theirs)),
+        lambda: service.update_goal(owner=owner, goal_id=their_child, changes=edit(parent_id=mine)),
+        lambda: service.create_goal(owner=owner, goal_in=new_goal(name="n", parent_id=theirs)),
+        lambda: service.trash_goal(owner=owner, goal_id=theirs, retention=RETENTION),
+        lambda: goal_trash.restore(owner=owner, goal_id=theirs, retention=RETENTION),
+        lambda: goal_trash.purge(owner=owner, goal_id=theirs),
     ]
     for attempt in attempts:
         with pytest.raises(NotFound):
             attempt()
-    assert set(service.forest(owner).rows) == {mine}
-    assert service.list_goals(owner, ListFilter())[1] == 1
-    assert service.stats_for([mine])[mine].descendants_count == 0
+    assert set(service.forest(owner=owner).rows) == {mine}
+    assert service.list_goals(owner=owner, query=GoalListQuery())[1] == 1
+    assert results.stats_for([mine])[mine].descendants_count == 0
     # Their trash is theirs alone.
-    service.trash_goal(other, theirs)
-    assert service.list_trash(owner) == []
+    service.trash_goal(owner=other, goal_id=theirs, retention=RETENTION)
+    assert goal_trash.list_trash(owner=owner, retention=RETENTION) == []
     with pytest.raises(NotFound):
-        service.restore(owner, theirs)
+        goal_trash.restore(owner=owner, goal_id=theirs, retention=RETENTION)
     with pytest.raises(NotFound):
-        service.purge(owner, theirs)
-    assert service.restore(other, theirs).goal.name == "theirs"
-    assert service.get_goal(other, their_child).goal.parent_id == theirs
+        goal_trash.purge(owner=owner, goal_id=theirs)
+    assert (
+        goal_trash.restore(owner=other, goal_id=theirs, retention=RETENTION).goal.name == "theirs"
+    )
+    assert service.get_goal(owner=other, goal_id=their_child).goal.parent_id == theirs
 
 
 def test_deleting_an_owner_with_same_names_in_different_branches(
@@ -914,25 +622,15 @@ def test_deleting_an_owner_with_same_names_in_different_branches(
     delete_user(owner, other.id)
     assert db.session.get(User, other.id) is None
     assert all_count(other) == 0
-    assert set(service.forest(owner).rows) == set(keep)
+    assert set(service.forest(owner=owner).rows) == set(keep)
 
 
 # ---------------------------------------------------------------------------- depth 10 000
 
-CHAIN = 10_000
-
-
-@pytest.fixture
-def chain(owner: User) -> list[int]:
-    """A chain of 10 000 goals, each under the previous one."""
-    ids = service.bulk_create_chain(owner, (f"level {i}" for i in range(CHAIN)))
-    assert len(ids) == CHAIN
-    return ids
-
 
 def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
     top, deepest = chain[0], chain[-1]
-    forest = service.forest(owner)
+    forest = service.forest(owner=owner)
     assert forest.roots == [top]
     walk, current = [top], top
     while current in forest.children:
@@ -942,55 +640,36 @@ def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
     stats = reference_tree.stats(forest)
     assert stats[top].descendants_count == CHAIN - 1
 
-    sub = service.subtree(owner, chain[5000])
+    sub = service.subtree(owner=owner, goal_id=chain[5000])
     assert sub.roots == [chain[5000]]
     assert len(sub.rows) == CHAIN - 5000
     items = orjson.loads(b"".join(flat_json(sub)))["items"]
     assert [i["depth"] for i in items] == list(range(CHAIN - 5000))
 
-    rolled = service.stats_for([top, chain[5000], deepest])
+    rolled = results.stats_for([top, chain[5000], deepest])
     assert rolled[top].descendants_count == CHAIN - 1
     assert rolled[top].children_count == 1
     assert rolled[chain[5000]].descendants_count == CHAIN - 5001
     assert rolled[deepest].descendants_count == 0
-    assert service.get_goal(owner, top).stats.descendants_count == CHAIN - 1
+    assert service.get_goal(owner=owner, goal_id=top).stats.descendants_count == CHAIN - 1
 
     # Completing the deepest goal completes every leaf of the chain.
-    service.update_goal(owner, deepest, {"end": datetime.now(UTC)})
-    assert service.get_goal(owner, top).stats.progress == 1.0
+    service.update_goal(owner=owner, goal_id=deepest, changes=edit(end=datetime.now(UTC)))
+    assert service.get_goal(owner=owner, goal_id=top).stats.progress == 1.0
 
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner, top, {"parent_id": deepest})
+        service.update_goal(owner=owner, goal_id=top, changes=edit(parent_id=deepest))
     assert info.value.extra["path"] == chain
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner, chain[10], {"parent_id": chain[9000]})
+        service.update_goal(owner=owner, goal_id=chain[10], changes=edit(parent_id=chain[9000]))
     assert info.value.extra["path"] == chain[10:9001]
 
-    view = service.update_goal(owner, deepest, {"parent_id": None})
+    view = service.update_goal(owner=owner, goal_id=deepest, changes=edit(parent_id=None))
     assert view.goal.parent_id is None
-    forest = service.forest(owner)
+    forest = service.forest(owner=owner)
     assert forest.roots == [top, deepest]
     assert reference_tree.stats(forest)[top].descendants_count == CHAIN - 2
     assert chain[-2] not in forest.children
-
-
-def test_chain_trash_and_restore(owner: User, chain: list[int]) -> None:
-    top, deepest = chain[0], chain[-1]
-    service.trash_goal(owner, top)
-    assert service.forest(owner).rows == {}
-    assert service.list_goals(owner, ListFilter())[1] == 0
-    with pytest.raises(NotFound):
-        service.get_goal(owner, deepest)
-    trash = service.list_trash(owner)
-    assert [(t["id"], t["goals_count"]) for t in trash] == [(top, CHAIN)]
-
-    view = service.restore(owner, top)
-    assert view.goal.id == top
-    assert view.stats.descendants_count == CHAIN - 1
-    forest = service.forest(owner)
-    assert set(forest.rows) == set(chain)
-    assert all(forest.rows[chain[i]].parent_id == chain[i - 1] for i in range(1, CHAIN))
-    assert service.list_trash(owner) == []
 
 
 # ---------------------------------------------------------------------------- query counts
@@ -1031,12 +710,16 @@ def _query_counts(
     root = ids[0]
     counts: dict[str, int] = {}
     calls: dict[str, Callable[[], Any]] = {
-        "forest": lambda: reference_tree.stats(service.forest(owner)),
-        "subtree": lambda: reference_tree.stats(service.subtree(owner, root)),
-        "get_goal": lambda: service.get_goal(owner, root).as_dict(),
-        "list_goals": lambda: [v.as_dict() for v in service.list_goals(owner, ListFilter())[0]],
-        "list_children": lambda: service.list_goals(owner, ListFilter(parent=str(root)))[0],
-        "stats_for": lambda: service.stats_for(ids[:50]),
+        "forest": lambda: reference_tree.stats(service.forest(owner=owner)),
+        "subtree": lambda: reference_tree.stats(service.subtree(owner=owner, goal_id=root)),
+        "get_goal": lambda: service.get_goal(owner=owner, goal_id=root).as_dict(),
+        "list_goals": lambda: [
+            v.as_dict() for v in service.list_goals(owner=owner, query=GoalListQuery())[0]
+        ],
+        "list_children": lambda: service.list_goals(
+            owner=owner, query=GoalListQuery(parent=str(root))
+        )[0],
+        "stats_for": lambda: results.stats_for(ids[:50]),
     }
     for name, call in calls.items():
         with count_queries() as log:
@@ -1054,9 +737,9 @@ def test_reads_use_a_fixed_number_of_queries(
     assert _count(big) == 10 + 90 + 1890 + 10
     small_counts = _query_counts(owner, build, count_queries, small)
     big_counts = _query_counts(other, build, count_queries, big)
-    big_forest = service.forest(other)
+    big_forest = service.forest(owner=other)
     assert reference_tree.stats(big_forest)[big_forest.roots[0]].descendants_count > 190
-    assert len(service.forest(other).rows) == 2000
+    assert len(service.forest(owner=other).rows) == 2000
     assert small_counts == big_counts
     assert big_counts["forest"] <= 2
     assert big_counts["subtree"] <= 3

@@ -11,20 +11,23 @@ import pytest
 
 from overachiever.core.errors import NotFound
 from overachiever.goals import service
+from overachiever.goals.importing import import_trees
 from overachiever.tokens import service as tokens
 from overachiever.users.service import delete_user
-from tests.services.conftest import to_nodes
+from tests.services.conftest import edit, new_goal, to_nodes
 
 
 def test_create_for_a_deleted_owner_is_not_found(owner, other, make):
     parent = make(other, "parent")
     delete_user(owner, other.id)  # `other` stays what the request authenticated
     with pytest.raises(NotFound, match=f"user {other.id}"):
-        service.create_goal(other, {"name": "late"})
+        service.create_goal(owner=other, goal_in=new_goal(name="late"))
     with pytest.raises(NotFound, match=f"user {other.id}"):
-        service.import_trees(other, to_nodes([{"name": "late", "children": []}]), None)
+        import_trees(
+            owner=other, nodes=to_nodes([{"name": "late", "children": []}]), parent_id=None
+        )
     with pytest.raises(NotFound):
-        service.update_goal(other, parent, {"description": "late"})
+        service.update_goal(owner=other, goal_id=parent, changes=edit(description="late"))
 
 
 def test_token_for_a_deleted_account_is_not_found(owner, other):

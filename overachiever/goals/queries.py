@@ -1,0 +1,381 @@
+"""The goal statements, built once: tree walks, roll-ups, look-ups, positions, insert, trash.
+
+Tree reads run prepared Core statements: building an ORM statement per request costs more
+than running it, and rows of plain columns need no ORM loading. A statement that walks a
+tree comes in two forms, one per database (see `_step`), chosen by the connection it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.sql.selectable import CTE, FromClause
+
+from ..core.types import MAX_POSITION
+from ..users.models import User
+from .models import LIVE, Goal
+from .tree import Stats
+
+_S = TypeVar("_S")
+
+goal_table = Goal.__table__
+
+_ZERO: ColumnClause[Any] = literal_column("0")
+_ONE: ColumnClause[Any] = literal_column("1")
+# Rows are fetched from the database in batches this big (a server-side cursor on PostgreSQL),
+# so reading a forest never holds every row object at once.
+_STREAM_ROWS = 4096
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, _ONE), else_=_ZERO)
+
+
+def _step(
+    walked: CTE, link: Callable[[Any], Any], lateral: bool, live: bool = True
+) -> tuple[FromClause, Any]:
+    """The FROM clause of a tree walk's recursive step, and the columns of the goals it reaches.
+
+    link(step) relates a reached goal to a walked one (its child, or its parent); live keeps
+    only goals outside the trash. With lateral (PostgreSQL), each walked goal's next goals are
+    looked up by index, one walked goal at a time: a LATERAL subquery that OFFSET 0 keeps the
+    planner from flattening. Joined as a whole, PostgreSQL hashes the entire goals table at
+    every level whenever its statistics make a step look big, as they do on a table of a few
+    thousand goals: each single read then scans the table once per level of the subtree.
+    SQLite has no LATERAL, and needs none: its planner seeks the index for each walked goal.
+    """
+    reached = goal_table.alias("step")
+    condition = link(reached)
+    if live:
+        condition = and_(condition, reached.c.deleted_at.is_(None))
+    if not lateral:
+        return walked.join(reached, condition), reached.c
+    fenced = select(reached).where(condition).offset(0).lateral("step")
+    return walked.join(fenced, true()), fenced.c
+
+
+class ByDialect(Generic[_S]):
+    """A statement built once in each form of _step, chosen by the connection it runs on:
+    the LATERAL one on PostgreSQL."""
+
+    def __init__(self, build: Callable[[bool], _S]) -> None:
+        self._forms = (build(False), build(True))
+
+    def on(self, conn: Connection) -> _S:
+        """The form for this connection's database."""
+        return self._forms[conn.dialect.name == "postgresql"]
+
+
+# ---------------------------------------------------------------------------- tree walks
+
+
+def _subtree_ids_statement(lateral: bool) -> Select[Any]:
+    """Ids of the live subtree under :root_id, the root included."""
+    sub = (
+        select(goal_table.c.id)
+        .where(goal_table.c.id == bindparam("root_id"))
+        .cte("sub", recursive=True)
+    )
+    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
+    return select(sub.union_all(select(child.id).select_from(children)).c.id)
+
+
+def _subtree_statement(lateral: bool) -> Select[Any]:
+    """The live subtree under :root_id, the root included, children grouped in sibling order."""
+    names = ("id", "parent_id", "name", "end", "due", "position")
+    sub = (
+        select(*(goal_table.c[n] for n in names))
+        .where(goal_table.c.id == bindparam("root_id"))
+        .cte("sub", recursive=True)
+    )
+    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
+    sub = sub.union_all(select(*(child[n] for n in names)).select_from(children))
+    return select(sub.c.id, sub.c.parent_id, sub.c.name, sub.c.end, sub.c.due).order_by(
+        sub.c.parent_id, sub.c.position, sub.c.id
+    )
+
+
+def _stats_statement(roots: Any, lateral: bool) -> Select[Any]:
+    """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
+
+    The recursive walk carries, per goal, its level (0 root, 1 child, 2 deeper), its parent,
+    whether it is done, and whether a goal above it (up to the root) is done. A goal is a leaf
+    unless it is some walked goal's parent, so leaves = goals - distinct parents; a leaf counts
+    as done when it or a goal above it is done, and a parent's own flag is its children's
+    `under_done`, so done leaves = flagged goals - distinct parents of under_done children.
+    """
+    sub = (
+        select(
+            goal_table.c.id.label("root"),
+            goal_table.c.id,
+            goal_table.c.parent_id,
+            _ZERO.label("level"),
+            _flag(goal_table.c.end.is_not(None)).label("done"),
+            _ZERO.label("under_done"),
+        )
+        .where(roots)
+        .cte("stats_sub", recursive=True)
+    )
+    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
+    sub = sub.union_all(
+        select(
+            sub.c.root,
+            child.id,
+            child.parent_id,
+            case((sub.c.level == 0, _ONE), else_=literal_column("2")),
+            _flag(child.end.is_not(None)),
+            _flag(sub.c.done + sub.c.under_done > 0),
+        ).select_from(children)
+    )
+    below = sub.c.level > 0
+    parents = func.count(case((below, sub.c.parent_id)).distinct())
+    flagged_parents = func.count(
+        case((and_(below, sub.c.under_done == 1), sub.c.parent_id)).distinct()
+    )
+    return select(
+        sub.c.root,
+        func.sum(_flag(sub.c.level == 1)).label("children_count"),
+        func.sum(_flag(below)).label("descendants_count"),
+        func.sum(case((below, sub.c.done), else_=_ZERO)).label("done_descendants_count"),
+        (func.count() - parents).label("leaves"),
+        (func.sum(_flag(sub.c.done + sub.c.under_done > 0)) - flagged_parents).label("done_leaves"),
+        func.max(case((sub.c.level == 0, sub.c.done), else_=_ZERO)).label("done"),
+    ).group_by(sub.c.root)
+
+
+def _goal_statement(lateral: bool) -> Select[Any]:
+    """One live goal of one owner with its roll-ups: a single query for a single read."""
+    one = and_(
+        goal_table.c.id == bindparam("goal_id"),
+        goal_table.c.owner_id == bindparam("owner_id"),
+        goal_table.c.deleted_at.is_(None),
+    )
+    rollup = _stats_statement(one, lateral).subquery("rollup")
+    # The goal's own row is looked up by its key too: joined on rollup.root alone, PostgreSQL
+    # may expect many roll-up rows and hash-join a scan of the whole goals table.
+    return (
+        select(goal_table, *list(rollup.c)[1:])
+        .join(rollup, rollup.c.root == goal_table.c.id)
+        .where(goal_table.c.id == bindparam("goal_id"))
+    )
+
+
+def _ancestors_statement(lateral: bool) -> Select[Any]:
+    """Ids from :start_id up through its ancestors, stopping at :goal_id if met, nearest first."""
+    anc = (
+        select(goal_table.c.id, goal_table.c.parent_id, literal(0).label("depth"))
+        .where(goal_table.c.id == bindparam("start_id"))
+        .cte("anc", recursive=True)
+    )
+    parents, parent = _step(
+        anc,
+        lambda reached: and_(reached.c.id == anc.c.parent_id, anc.c.id != bindparam("goal_id")),
+        lateral,
+        live=False,
+    )
+    anc = anc.union_all(select(parent.id, parent.parent_id, anc.c.depth + 1).select_from(parents))
+    return select(anc.c.id).order_by(anc.c.depth)
+
+
+def stats_of(row: Any) -> Stats:
+    """The roll-ups in a row of STATS or GOAL."""
+    return Stats(
+        children_count=int(row.children_count),
+        descendants_count=int(row.descendants_count),
+        done_descendants_count=int(row.done_descendants_count),
+        leaves=int(row.leaves),
+        done_leaves=int(row.done_leaves),
+        done=bool(row.done),
+    )
+
+
+# The owner's whole live forest (:owner_id), each parent's children together, in sibling
+# order: what Forest.from_grouped reads.
+FOREST = (
+    select(
+        goal_table.c.id,
+        goal_table.c.parent_id,
+        goal_table.c.name,
+        goal_table.c.end,
+        goal_table.c.due,
+    )
+    .where(goal_table.c.owner_id == bindparam("owner_id"), goal_table.c.deleted_at.is_(None))
+    .order_by(goal_table.c.parent_id, goal_table.c.position, goal_table.c.id)
+    .execution_options(yield_per=_STREAM_ROWS)
+)
+# The live subtree under :root_id, for Forest.from_grouped.
+SUBTREE = ByDialect(
+    lambda lateral: _subtree_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
+)
+# Roll-ups of each live goal in :root_ids, one row per goal (read with stats_of).
+STATS = ByDialect(
+    partial(_stats_statement, goal_table.c.id.in_(bindparam("root_ids", expanding=True)))
+)
+# One live goal (:goal_id) of one owner (:owner_id), its row with its roll-ups.
+GOAL = ByDialect(_goal_statement)
+# Ids of the live subtree under :root_id.
+SUBTREE_IDS = ByDialect(_subtree_ids_statement)
+# Ids from :start_id up through its ancestors, stopping at :goal_id.
+ANCESTORS = ByDialect(_ancestors_statement)
+# One live goal (:goal_id) of one owner (:owner_id), as an ORM object.
+FIND_LIVE = select(Goal).where(
+    Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
+)
+
+
+# ---------------------------------------------------------------------------- siblings
+
+
+# Whether a live sibling (:owner_id, :parent, 0 at the top level) other than :exclude has
+# :name. Phrased like the unique index on (owner_id, coalesce(parent_id, 0), name): one seek.
+NAME_TAKEN = (
+    select(goal_table.c.id)
+    .where(
+        goal_table.c.owner_id == bindparam("owner_id"),
+        goal_table.c.deleted_at.is_(None),
+        func.coalesce(goal_table.c.parent_id, _ZERO) == bindparam("parent"),
+        goal_table.c.name == bindparam("name"),
+        goal_table.c.id != bindparam("exclude"),
+    )
+    .limit(1)
+)
+
+
+def siblings(owner_id: int, parent_id: int | None) -> Any:
+    """The condition on Goal that selects the owner's live children of parent_id (or tops)."""
+    return and_(
+        Goal.owner_id == owner_id,
+        LIVE,
+        Goal.parent_id.is_(None) if parent_id is None else Goal.parent_id == parent_id,
+    )
+
+
+def _next_position_statement(top: bool) -> Select[Any]:
+    """The position after the last live sibling (top-level ones, or one parent's children).
+
+    0 for a first child; saturates at MAX_POSITION. Run alone, or as the position of an
+    INSERT. The last sibling is the first live one of a backward walk down ix_goals_owner_tree,
+    ordered by all its columns: PostgreSQL does not see a `parent_id IS NULL` range as ordered
+    by position, so a max(position) of top-level goals read every one of them.
+    """
+    parent = goal_table.c.parent_id
+    last_sibling = (
+        select(goal_table.c.position)
+        .where(
+            goal_table.c.owner_id == bindparam("sibling_owner"),
+            parent.is_(None) if top else parent == bindparam("sibling_of"),
+            goal_table.c.deleted_at.is_(None),
+        )
+        .order_by(
+            goal_table.c.owner_id.desc(),
+            goal_table.c.parent_id.desc(),
+            goal_table.c.position.desc(),
+            goal_table.c.id.desc(),
+        )
+        .limit(1)
+        .subquery("last_sibling")
+    )
+    last = func.max(last_sibling.c.position)  # NULL when there is none
+    return select(
+        case((last >= MAX_POSITION, MAX_POSITION), else_=func.coalesce(last + 1, 0))
+    ).select_from(last_sibling)
+
+
+# The position after the last live sibling of :sibling_owner under :sibling_of, by top.
+NEXT_POSITION = {top: _next_position_statement(top) for top in (True, False)}
+
+
+# ---------------------------------------------------------------------------- insert
+
+
+# The fields of a new goal, bound from a new goal's row; its position comes last.
+_NEW_FIELDS = (
+    "owner_id",
+    "parent_id",
+    "name",
+    "description",
+    "start",
+    "end",
+    "due",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+def _insert_statement(top: bool, auto_position: bool) -> Any:
+    """INSERT one goal and return its row, if its live parent (or, at the top, its owner) exists.
+
+    One statement checks what the goal stands on, and returns no row when that is gone; its
+    position, unless given, follows its last sibling, computed by the database.
+    """
+    users = User.__table__
+    stands_on = (
+        select(users.c.id).where(users.c.id == bindparam("owner_id"))
+        if top
+        else select(goal_table.c.id).where(
+            goal_table.c.id == bindparam("parent_id"),
+            goal_table.c.owner_id == bindparam("owner_id"),
+            goal_table.c.deleted_at.is_(None),
+        )
+    )
+    position: Any = bindparam("position", type_=goal_table.c.position.type)
+    if auto_position:
+        position = NEXT_POSITION[top].scalar_subquery()
+    values = [bindparam(name, type_=goal_table.c[name].type) for name in _NEW_FIELDS]
+    new = select(*values, position).where(stands_on.exists())
+    return insert(goal_table).from_select([*_NEW_FIELDS, "position"], new).returning(*goal_table.c)
+
+
+# INSERT one goal, by (top level, position computed): bound from a new goal's row (with
+# sibling_owner and sibling_of for a computed position); no row when its parent is gone.
+INSERT = {
+    (top, auto): _insert_statement(top, auto) for top in (True, False) for auto in (True, False)
+}
+
+
+# ---------------------------------------------------------------------------- trash
+
+
+def _trash_statement() -> Select[Any]:
+    """The owner's trashed roots since :cutoff, each with the size of its subtree.
+
+    Joined root to members (each member found once, by its index), not to a grouped subquery:
+    a planner that misjudges the trash's size then still does linear work.
+    """
+    root, member = goal_table.alias("root"), goal_table.alias("member")
+    return (
+        select(root.c.id, root.c.name, root.c.parent_id, root.c.deleted_at, func.count())
+        .join(member, member.c.trash_root_id == root.c.id)
+        .where(
+            root.c.owner_id == bindparam("owner_id"),
+            root.c.trash_root_id == root.c.id,
+            root.c.deleted_at >= bindparam("cutoff"),
+        )
+        .group_by(root.c.id, root.c.name, root.c.parent_id, root.c.deleted_at)
+        .order_by(root.c.deleted_at.desc(), root.c.id.desc())
+    )
+
+
+# The trashed roots of :owner_id since :cutoff: (id, name, parent_id, deleted_at, size).
+TRASH = _trash_statement()
+
+# PostgreSQL's planner's estimate of the goals table's size (-1: never analyzed).
+PLANNER_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = 'goals'::regclass")
