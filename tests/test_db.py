@@ -15,8 +15,8 @@ from overachiever.core.db import db, read_transaction
 from overachiever.goals import service as goals
 from overachiever.users.locks import owner_transaction
 from overachiever.users.models import User
-from tests.conftest import sign_up
-from tests.liveserver import admin_connection
+from tests.support.accounts import sign_up
+from tests.support.database import admin_connection
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from overachiever.core.db import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from overachiever.users.models import User
-from tests.conftest import PASSWORD, basic
+from tests.support.accounts import PASSWORD, basic
 
 HASH_RE = re.compile(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
 

@@ -9,9 +9,9 @@ import pytest
 from overachiever.core.db import db
 from overachiever.goals import service
 from overachiever.users.models import User
-from tests.helpers import assert_problem, parse_deep
-
-from .goal_support import API, flat_tree, ts
+from tests.support.deep_json import parse_deep
+from tests.support.goals import API, flat_tree, ts
+from tests.support.problems import assert_problem
 
 GOALS = f"{API}/goals"
 

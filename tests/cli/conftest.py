@@ -57,10 +57,3 @@ def api_app(db_url: str, migrated: None) -> Iterator[Any]:
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def last_line(result: Result) -> str:
-    """The last line of a command's standard output, exactly as printed."""
-    lines = result.stdout.splitlines()
-    assert lines, (result.stdout, result.stderr)
-    return lines[-1]

@@ -9,8 +9,9 @@ import pytest
 from overachiever.core.db import db
 from overachiever.goals import service as goal_service
 from overachiever.users.service import find_by_name
-from tests.conftest import basic
-from tests.helpers import assert_problem, parse_deep
+from tests.support.accounts import basic
+from tests.support.deep_json import parse_deep
+from tests.support.problems import assert_problem
 
 URL = "/v1.0/goals"
 

@@ -11,11 +11,10 @@ from sqlalchemy import event
 
 from overachiever.core.db import db
 from overachiever.goals import service
-from overachiever.goals.service import ImportedNode
 from overachiever.users.models import User
 from overachiever.users.service import create_user
-
-PASSWORD = "correct horse battery"
+from tests.support.accounts import PASSWORD
+from tests.support.services import MakeGoal, QueryLog, to_nodes
 
 
 @pytest.fixture
@@ -38,9 +37,6 @@ def other(owner: User) -> User:
     return create_user("other", "other@example.com", PASSWORD, via_cli=True)
 
 
-MakeGoal = Callable[..., int]
-
-
 @pytest.fixture
 def make(ctx: Any) -> MakeGoal:
     """Create a goal through the service; returns its id."""
@@ -54,22 +50,6 @@ def make(ctx: Any) -> MakeGoal:
     return _make
 
 
-def to_nodes(trees: list[dict[str, Any]]) -> list[ImportedNode]:
-    """Nested {name, children, ...} dicts as pre-order ImportedNodes (iteratively)."""
-    nodes: list[ImportedNode] = []
-    stack: list[tuple[dict[str, Any], int | None, int]] = [
-        (tree, None, i) for i, tree in reversed(list(enumerate(trees)))
-    ]
-    while stack:
-        tree, parent, position = stack.pop()
-        index = len(nodes)
-        fields = {k: v for k, v in tree.items() if k != "children"}
-        nodes.append(ImportedNode(fields, parent, position))
-        for i, child in reversed(list(enumerate(tree.get("children", [])))):
-            stack.append((child, index, i))
-    return nodes
-
-
 @pytest.fixture
 def build(ctx: Any) -> Callable[..., list[int]]:
     """Import nested trees through the service; returns the new ids in pre-order."""
@@ -78,17 +58,6 @@ def build(ctx: Any) -> Callable[..., list[int]]:
         return service.import_trees(who, to_nodes(trees), parent_id)
 
     return _build
-
-
-class QueryLog:
-    """SQL statements sent while counting; transaction control is left out."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 @pytest.fixture

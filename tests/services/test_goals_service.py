@@ -24,8 +24,7 @@ from overachiever.goals.service import ImportedNode, ListFilter
 from overachiever.goals.tree import Forest, flat_json
 from overachiever.users.models import User
 from overachiever.users.service import delete_user
-
-from .conftest import MakeGoal, to_nodes
+from tests.support.services import MakeGoal, to_nodes
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 Build = Callable[..., list[int]]

@@ -13,7 +13,7 @@ from overachiever.core.errors import NotFound
 from overachiever.goals import service
 from overachiever.tokens import service as tokens
 from overachiever.users.service import delete_user
-from tests.services.conftest import to_nodes
+from tests.support.services import to_nodes
 
 
 def test_create_for_a_deleted_owner_is_not_found(owner, other, make):

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from overachiever.goals.tree import Forest, Row, Stats, flat_json, nested_json
-from tests.helpers import parse_deep
+from tests.support.deep_json import parse_deep
 
 DONE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DUE = datetime(2024, 6, 1, 8, 30, tzinfo=UTC)
