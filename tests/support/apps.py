@@ -6,14 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from overachiever import create_app
-from overachiever.config import TestConfig
+from overachiever.config import Settings, TestConfig
 from overachiever.core.db import db
 
 
 def app_settings(folder: Path, **overrides: Any) -> dict[str, Any]:
-    """TestConfig's settings with an SQLite database in `folder`, then the overrides."""
+    """The default settings, then TestConfig's, an SQLite database in `folder`, the overrides.
+
+    Every setting is given, so the environment of the test run changes none of them.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings = Settings.defaults().flask_config()
+    settings.update({k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()})
     settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'test.db'}"
     settings["RATELIMIT_STORAGE_URI"] = "memory://"
     settings.update(overrides)
