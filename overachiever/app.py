@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .config import Config, Settings
+from .core import passwords
 from .core.db import configure_engine, db
 from .web import limits
 from .web.jsonio import OrjsonProvider
@@ -56,6 +57,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    passwords.init_app(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .core.passwords import PRODUCTION_COST, HashCost
+
 
 class SettingsError(RuntimeError):
     """An environment variable holds a value the service cannot run with."""
@@ -196,6 +198,9 @@ class Config:
     # SQLite: how long a writer waits for the write lock before giving up (milliseconds).
     SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+    # The cost of argon2id password hashes (core/passwords.py): OWASP's recommendation.
+    PASSWORD_HASH_COST: HashCost = PRODUCTION_COST
+
     # APIFlask / OpenAPI.
     OPENAPI_VERSION = "3.1.0"
     SPEC_FORMAT = "json"
@@ -211,7 +216,10 @@ class Config:
 
 
 class TestConfig(Config):
-    """Settings for the test suite: a throw-away database and generous limits."""
+    """Settings for the test suite: a throw-away database, generous limits, cheap hashes."""
 
     TESTING = True
     LOGIN_LIMIT = "1000/minute"
+    # The least argon2id allows: the suite hashes thousands of passwords. The tests of the
+    # production parameters build their apps with Config.PASSWORD_HASH_COST.
+    PASSWORD_HASH_COST = HashCost(time_cost=1, memory_cost=8, parallelism=1)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from overachiever.config import Config
 from tests.support.accounts import PASSWORD, Account, sign_up
 from tests.support.apps import build_app, dispose
 from tests.support.database import TEST_DB_ENV, admin_connection, database_url
@@ -52,9 +53,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Any]:
-    """A fresh application with an empty schema, made from the models."""
-    application = build_app(tmp_path, SQLALCHEMY_DATABASE_URI=database_url(tmp_path))
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A fresh application with an empty schema, made from the models.
+
+    Its passwords are hashed at TestConfig's low cost, or at the production cost for a test
+    marked production_hashing.
+    """
+    overrides: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": database_url(tmp_path)}
+    if request.node.get_closest_marker("production_hashing"):
+        overrides["PASSWORD_HASH_COST"] = Config.PASSWORD_HASH_COST
+    application = build_app(tmp_path, **overrides)
     yield application
     dispose(application)
 

@@ -39,6 +39,7 @@ def _assert_strong(stored: str) -> None:
     assert lanes >= 1
 
 
+@pytest.mark.production_hashing
 def test_password_is_stored_as_a_strong_argon2id_hash(app, alice, bob):
     for account in (alice, bob):
         stored = _stored_hash(app, account.id)
@@ -48,6 +49,7 @@ def test_password_is_stored_as_a_strong_argon2id_hash(app, alice, bob):
     assert _stored_hash(app, alice.id) != _stored_hash(app, bob.id)
 
 
+@pytest.mark.production_hashing
 def test_changed_password_is_hashed_the_same_way(client, app, bob):
     resp = client.patch(
         "/api/v2/users/self",
@@ -60,6 +62,7 @@ def test_changed_password_is_hashed_the_same_way(client, app, bob):
     assert "another long password" not in stored
 
 
+@pytest.mark.production_hashing
 def test_weak_hash_is_upgraded_at_next_sign_in(client, app, bob):
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
     with app.app_context():
