@@ -21,8 +21,6 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("OVERACHIEVER_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    # FlaskGroup sets this in os.environ; make sure it is put back after the test.
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
     for name in ("OVERACHIEVER_SIGNUP", "OVERACHIEVER_TRASH_DAYS", "PORT"):
         monkeypatch.delenv(name, raising=False)
     return url

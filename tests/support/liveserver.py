@@ -184,7 +184,7 @@ def start_server(
     child_env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("PORT", "XDG_RUNTIME_DIR", "OVERACHIEVER_SIGNUP", "FLASK_RUN_FROM_CLI")
+        if k not in ("PORT", "XDG_RUNTIME_DIR", "OVERACHIEVER_SIGNUP")
     }
     child_env.update(
         {
