@@ -35,15 +35,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.live.support import Client  # noqa: E402
-from tests.liveserver import (  # noqa: E402
-    HOST,
-    Server,
-    admin_connection,
-    basic_header,
-    free_port,
-    start_server,
-)
+from tests.support.accounts import basic  # noqa: E402
+from tests.support.database import admin_connection  # noqa: E402
+from tests.support.live_client import Client  # noqa: E402
+from tests.support.liveserver import HOST, Server, free_port, start_server  # noqa: E402
 
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 USERS = 4
@@ -425,9 +420,7 @@ def main() -> int:
             status, body = front.json("POST", "/api/v2/users", account)
             if status != 201:
                 fail(f"sign-up through nginx gave {status}: {body}")
-            status, body = front.json(
-                "POST", "/api/v2/tokens", headers=basic_header(name, PASSWORD)
-            )
+            status, body = front.json("POST", "/api/v2/tokens", headers=basic(name, PASSWORD))
             if status != 201:
                 fail(f"token through nginx gave {status}: {body}")
             users.append({"Authorization": f"Bearer {body['token']}"})

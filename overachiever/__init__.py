@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# The one place the version is written: pyproject.toml reads it from here.
 __version__ = "2.0.0"
 
 if TYPE_CHECKING:

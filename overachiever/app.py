@@ -12,7 +12,8 @@ from flask import Response, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
-from .config import Config
+from .config import Config, Settings
+from .core import passwords
 from .core.db import configure_engine, db
 from .web import limits
 from .web.jsonio import OrjsonProvider
@@ -23,18 +24,21 @@ from .web.routing import IdConverter, UserRefConverter
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
-    """Build the Over Achiever application: Config, then the environment, then `config`."""
-    instance_path = os.environ.get("OVERACHIEVER_INSTANCE_PATH")
+    """Build the Over Achiever application: Config, then the environment, then `config`.
+
+    A junk environment variable raises SettingsError (a RuntimeError) naming it.
+    """
+    settings = Settings.from_env()
     app = APIFlask(
         "overachiever",
         title="Over Achiever",
         version=__version__,
         spec_path="/api/v2/openapi.json",
         docs_path="/docs",
-        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_path=str(settings.instance_path.resolve()) if settings.instance_path else None,
     )
     app.config.from_object(Config)
-    app.config.update(Config.from_env())
+    app.config.update(settings.flask_config())
     app.config.update(_overrides(config))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -53,6 +57,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    passwords.init_app(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

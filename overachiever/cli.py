@@ -3,30 +3,41 @@
 from __future__ import annotations
 
 import json
-import os
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
-from .core.db import db as database
+from .config import SettingsError
+from .core.db import db
 from .core.errors import DomainError
 
 
 def _create_app() -> Any:
+    """The app of a command, from the environment; a junk setting is a plain error message."""
     from . import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
-@click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
-)
-def main() -> None:
+# A plain click group rather than Flask's FlaskGroup: an installed service has no use for
+# --app, --env-file or --debug, nor for the commands extensions add (APIFlask's `spec` repeats
+# `openapi`), and it reads no .env file.
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Over Achiever: goals that nest arbitrarily deep."""
+    # Each command that needs the app (with_appcontext) builds it from the environment.
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False)
 
 
 def _fail(error: DomainError) -> None:
@@ -40,8 +51,9 @@ def _fail(error: DomainError) -> None:
 @click.option(
     "--port",
     type=int,
-    # A string default goes through click's int check: a bad $PORT is a usage error.
-    default=lambda: os.environ.get("PORT") or "5000",
+    # Read through click's int check: a bad $PORT is a usage error; an empty one is unset.
+    envvar="PORT",
+    default=5000,
     show_default="$PORT or 5000",
 )
 @click.option(
@@ -60,23 +72,49 @@ def _fail(error: DomainError) -> None:
 @with_appcontext
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Apply pending migrations, then run the production server (gunicorn)."""
-    from .migrations import upgrade
     from .server import default_workers
     from .server import serve as run_server
 
-    upgrade()
+    # One line about the schema instead of Alembic's progress (it logs some on import).
+    with _alembic_warnings_only():
+        from .migrations import current_revision, upgrade
+
+        steps = upgrade()
+        revision = current_revision()
+    click.echo(_schema_line(steps, revision), err=True)
     # The workers open their own connections; none of the master's may cross the fork.
-    database.engine.dispose()
+    db.engine.dispose()
     click.echo(f"Over Achiever on http://{host}:{port}/ (API docs at /docs)", err=True)
     run_server(host, port, workers or default_workers(), threads)
 
 
-@main.group()
-def db() -> None:
+@contextmanager
+def _alembic_warnings_only() -> Iterator[None]:
+    """Alembic logs warnings and errors only, not its progress, for a while."""
+    logger = logging.getLogger("alembic")
+    before = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
+
+
+def _schema_line(steps: list[tuple[str, str]], revision: str | None) -> str:
+    """'Running upgrade  -> 0001 -> 0002; database at 0002' (in Alembic's notation, nothing
+    before the first arrow is an empty database), or 'database at 0002' when nothing ran."""
+    if not steps:
+        return f"database at {revision}"
+    chain = " -> ".join([steps[0][0], *(to for _, to in steps)])
+    return f"Running upgrade {chain}; database at {revision}"
+
+
+@main.group("db")
+def migrations_group() -> None:
     """Database migrations (Alembic)."""
 
 
-@db.command()
+@migrations_group.command()
 @click.argument("revision", default="head")
 @with_appcontext
 def upgrade(revision: str) -> None:
@@ -88,7 +126,7 @@ def upgrade(revision: str) -> None:
     click.echo(f"database at {current_revision()}")
 
 
-@db.command()
+@migrations_group.command()
 @click.argument("revision", default="-1")
 @with_appcontext
 def downgrade(revision: str) -> None:
@@ -100,7 +138,7 @@ def downgrade(revision: str) -> None:
     click.echo(f"database at {current_revision() or 'base (empty)'}")
 
 
-@db.command()
+@migrations_group.command()
 @with_appcontext
 def current() -> None:
     """Show the database's revision and the newest one known."""
@@ -153,7 +191,7 @@ def users_list() -> None:
 
     from .users.models import User
 
-    rows = database.session.execute(select(User).order_by(User.id)).scalars().all()
+    rows = db.session.execute(select(User).order_by(User.id)).scalars().all()
     click.echo(f"{'ID':>6}  {'NAME':<24} {'EMAIL':<32} ADMIN")
     for u in rows:
         click.echo(f"{u.id:>6}  {u.name:<24} {u.email:<32} {'yes' if u.is_admin else ''}")

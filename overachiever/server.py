@@ -7,6 +7,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from .config import Settings, pool_options
+
 
 def default_workers() -> int:
     """gunicorn's rule of thumb, two per core plus one, capped at eight."""
@@ -33,7 +35,6 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
     def load(self) -> Any:
         """Build the app in each worker, so no database connection crosses a fork."""
         from . import create_app
-        from .config import pool_options
 
         # Each worker has its own engine, its pool sized for the worker's threads.
         return create_app({"SQLALCHEMY_ENGINE_OPTIONS": pool_options(self.options["threads"])})
@@ -41,6 +42,7 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
 
 def serve(host: str, port: int, workers: int, threads: int = 1) -> None:
     """Run gunicorn in the foreground until it is stopped."""
+    settings = Settings.from_env()
     Server(
         {
             "bind": f"{host}:{port}",
@@ -49,9 +51,9 @@ def serve(host: str, port: int, workers: int, threads: int = 1) -> None:
             "worker_class": "gthread" if threads > 1 else "sync",
             "accesslog": "-",
             "errorlog": "-",
-            "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
+            "loglevel": settings.log_level.lower(),
             "graceful_timeout": 20,
             "timeout": 60,
-            "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "forwarded_allow_ips": settings.forwarded_allow_ips,
         }
     ).run()

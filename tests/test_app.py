@@ -13,7 +13,8 @@ from sqlalchemy import text
 from overachiever import create_app
 from overachiever.config import Config
 from overachiever.core.db import db
-from tests.conftest import PASSWORD, app_settings, basic
+from tests.support.accounts import PASSWORD, basic
+from tests.support.apps import app_settings
 
 ENV_VARS = (
     "DATABASE_URL",

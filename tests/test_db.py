@@ -17,9 +17,9 @@ from overachiever.goals.importing import ANALYZE_AFTER
 from overachiever.goals.rules import ancestor_path, next_position
 from overachiever.users.locks import owner_transaction
 from overachiever.users.models import User
-from tests.conftest import sign_up
-from tests.helpers import bulk_create_chain
-from tests.liveserver import admin_connection
+from tests.support.accounts import sign_up
+from tests.support.database import admin_connection
+from tests.support.services import bulk_create_chain
 
 
 @pytest.fixture

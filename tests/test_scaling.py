@@ -6,8 +6,8 @@ import pytest
 
 from overachiever.core.db import db
 from overachiever.server import Server
-from tests.conftest import PASSWORD, basic
-from tests.liveserver import free_port
+from tests.support.accounts import PASSWORD, basic
+from tests.support.liveserver import free_port
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -21,9 +22,20 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
-def upgrade(revision: str = "head") -> None:
-    """Migrate the app's database up (run inside an app context)."""
-    command.upgrade(alembic_config(), revision)
+def upgrade(revision: str = "head") -> list[tuple[str, str]]:
+    """Migrate the app's database up (run inside an app context).
+
+    Returns the steps this process ran, as (from, to) revisions ("" for an empty database).
+    """
+    steps: list[tuple[str, str]] = []
+
+    def applied(*, step: Any, **_: Any) -> None:
+        steps.append((" ".join(step.source_revision_ids), " ".join(step.destination_revision_ids)))
+
+    cfg = alembic_config()
+    cfg.attributes["on_version_apply"] = applied
+    command.upgrade(cfg, revision)
+    return steps
 
 
 def downgrade(revision: str = "-1") -> None:

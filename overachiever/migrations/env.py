@@ -38,6 +38,8 @@ def run_migrations_online() -> None:
                 render_as_batch=sqlite,
                 compare_type=True,
                 transactional_ddl=True,
+                # migrations.upgrade() learns which steps ran in this process.
+                on_version_apply=context.config.attributes.get("on_version_apply"),
             )
             with context.begin_transaction():
                 if engine.dialect.name == "postgresql":

@@ -18,10 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Account, basic
-from tests.helpers import FULL_GOAL
-
-from .support import account, db_snapshot, endpoint_of, module_app, rule_methods
+from tests.support.accounts import Account, basic
+from tests.support.adversarial import account, db_snapshot, endpoint_of, module_app, rule_methods
+from tests.support.goals import FULL_GOAL
 
 V2 = "/api/v2"
 PRINCIPALS = ("admin", "alice", "bob")

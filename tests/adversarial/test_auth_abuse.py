@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from tests.liveserver import LiveDatabases, Server, basic_header, on_postgresql, start_server
-
-from .support import record_figures
+from tests.support.accounts import basic
+from tests.support.adversarial import record_figures
+from tests.support.database import on_postgresql
+from tests.support.liveserver import LiveDatabases, Server, start_server
 
 pytestmark = pytest.mark.live
 
@@ -51,9 +52,7 @@ def _signup(server: Server, name: str) -> dict[str, str]:
 
 
 def _token_attempt(server: Server, login: str, password: str, **headers: str) -> Any:
-    return server.request(
-        "POST", "/api/v2/tokens", headers={**basic_header(login, password), **headers}
-    )
+    return server.request("POST", "/api/v2/tokens", headers={**basic(login, password), **headers})
 
 
 def _redis_url() -> str:
@@ -186,7 +185,7 @@ def test_revoked_and_expired_tokens_are_refused_at_once_by_every_worker(tmp_path
     try:
         _signup(server, "holder")
         status, body = server.json(
-            "POST", "/api/v2/tokens", {"name": "doomed"}, headers=basic_header("holder", PASSWORD)
+            "POST", "/api/v2/tokens", {"name": "doomed"}, headers=basic("holder", PASSWORD)
         )
         assert status == 201
         doomed = {"Authorization": f"Bearer {body['token']}"}
@@ -205,7 +204,7 @@ def test_revoked_and_expired_tokens_are_refused_at_once_by_every_worker(tmp_path
             "POST",
             "/api/v2/tokens",
             {"name": "short", "expires_at": expires.isoformat()},
-            headers=basic_header("holder", PASSWORD),
+            headers=basic("holder", PASSWORD),
         )
         assert status == 201
         short = {"Authorization": f"Bearer {body['token']}"}
@@ -235,7 +234,7 @@ def test_tokens_never_reach_logs_urls_or_the_database(tmp_path, databases):
         secrets.append(first["Authorization"].removeprefix("Bearer "))
         for name in ("cli", "ui"):
             status, body = server.json(
-                "POST", "/api/v2/tokens", {"name": name}, headers=basic_header("leaky", PASSWORD)
+                "POST", "/api/v2/tokens", {"name": name}, headers=basic("leaky", PASSWORD)
             )
             assert status == 201
             secrets.append(body["token"])

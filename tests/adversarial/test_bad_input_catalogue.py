@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import assert_directory_failure, assert_problem
-
-from .support import account, db_snapshot, module_app
+from tests.support.adversarial import account, db_snapshot, module_app
+from tests.support.problems import assert_directory_failure, assert_problem
 
 V2 = "/api/v2"
 GOALS = f"{V2}/goals"

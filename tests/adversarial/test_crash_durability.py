@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from tests.liveserver import LiveDatabases, Server, on_postgresql, start_server
-
-from .support import record_figures
+from tests.support.adversarial import record_figures
+from tests.support.database import on_postgresql
+from tests.support.liveserver import LiveDatabases, Server, start_server
 
 pytestmark = pytest.mark.live
 

@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import basic
-from tests.liveserver import LiveDatabases, start_server
-
-from .support import account, module_app, record_figures
+from tests.support.accounts import basic
+from tests.support.adversarial import account, module_app, record_figures
+from tests.support.liveserver import LiveDatabases, start_server
 
 V2 = "/api/v2"
 TLS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}

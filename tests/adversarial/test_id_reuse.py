@@ -6,7 +6,7 @@ hand its id to the next insert.
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD, basic
+from tests.support.accounts import PASSWORD, basic
 
 
 def test_a_purged_goal_id_is_not_given_to_a_new_goal(client, alice, make_goal):

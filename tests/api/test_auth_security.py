@@ -16,7 +16,7 @@ from overachiever.core.db import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from overachiever.users.models import User
-from tests.conftest import PASSWORD, basic
+from tests.support.accounts import PASSWORD, basic
 
 HASH_RE = re.compile(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
 
@@ -39,6 +39,7 @@ def _assert_strong(stored: str) -> None:
     assert lanes >= 1
 
 
+@pytest.mark.production_hashing
 def test_password_is_stored_as_a_strong_argon2id_hash(app, alice, bob):
     for account in (alice, bob):
         stored = _stored_hash(app, account.id)
@@ -48,6 +49,7 @@ def test_password_is_stored_as_a_strong_argon2id_hash(app, alice, bob):
     assert _stored_hash(app, alice.id) != _stored_hash(app, bob.id)
 
 
+@pytest.mark.production_hashing
 def test_changed_password_is_hashed_the_same_way(client, app, bob):
     resp = client.patch(
         "/api/v2/users/self",
@@ -60,6 +62,7 @@ def test_changed_password_is_hashed_the_same_way(client, app, bob):
     assert "another long password" not in stored
 
 
+@pytest.mark.production_hashing
 def test_weak_hash_is_upgraded_at_next_sign_in(client, app, bob):
     weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
     with app.app_context():

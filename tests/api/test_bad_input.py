@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, Account, basic, build_app, dispose
-from tests.helpers import FULL_GOAL, assert_problem
-
-from .goal_support import API, error_locs, snapshot
+from tests.support.accounts import PASSWORD, Account, basic
+from tests.support.apps import build_app, dispose
+from tests.support.goals import API, FULL_GOAL, error_locs, snapshot
+from tests.support.problems import assert_problem
 
 GOALS = f"{API}/goals"
 _MISSING = object()

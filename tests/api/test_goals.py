@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import FULL_GOAL, assert_problem
-
-from .goal_support import API, error_locs, links, snapshot, ts
+from tests.support.goals import API, FULL_GOAL, error_locs, links, snapshot, ts
+from tests.support.problems import assert_problem
 
 GOALS = f"{API}/goals"
 

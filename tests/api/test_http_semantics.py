@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD, basic
-from tests.helpers import PROBLEM_JSON, assert_problem
-
-from .goal_support import API, snapshot
+from tests.support.accounts import PASSWORD, basic
+from tests.support.goals import API, snapshot
+from tests.support.problems import PROBLEM_JSON, assert_problem
 
 GOALS = f"{API}/goals"
 

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import assert_problem
-
-from .goal_support import API, error_locs, flat_tree, snapshot
+from tests.support.goals import API, error_locs, flat_tree, snapshot
+from tests.support.problems import assert_problem
 
 IMPORT = f"{API}/goals/import"
 

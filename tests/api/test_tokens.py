@@ -16,8 +16,8 @@ from overachiever.config import Config
 from overachiever.core.db import db
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
-from tests.conftest import PASSWORD, basic
-from tests.helpers import assert_problem
+from tests.support.accounts import PASSWORD, basic
+from tests.support.problems import assert_problem
 
 PROBLEM = "application/problem+json"
 TOKEN_RE = re.compile(r"oa_[A-Za-z0-9_-]{43,}")

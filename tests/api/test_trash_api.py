@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import assert_problem
-
-from .goal_support import API, flat_tree, snapshot, ts
+from tests.support.goals import API, flat_tree, snapshot, ts
+from tests.support.problems import assert_problem
 
 GOALS = f"{API}/goals"
 TRASH = f"{API}/trash"

@@ -8,9 +8,10 @@ import pytest
 
 from overachiever.core.db import db
 from overachiever.users.models import User
-from tests.helpers import assert_problem, bulk_create_chain, parse_deep
-
-from .goal_support import API, flat_tree, ts
+from tests.support.deep_json import parse_deep
+from tests.support.goals import API, flat_tree, ts
+from tests.support.problems import assert_problem
+from tests.support.services import bulk_create_chain
 
 GOALS = f"{API}/goals"
 

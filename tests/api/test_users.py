@@ -13,8 +13,8 @@ from overachiever.goals.models import Goal
 from overachiever.tokens.models import Token
 from overachiever.users import service as users_service
 from overachiever.users.models import User
-from tests.conftest import PASSWORD, basic
-from tests.helpers import assert_problem
+from tests.support.accounts import PASSWORD, basic
+from tests.support.problems import assert_problem
 
 PROBLEM = "application/problem+json"
 USER_FIELDS = {"id", "name", "email", "is_admin", "created_at"}

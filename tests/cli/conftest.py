@@ -21,8 +21,6 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("OVERACHIEVER_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    # FlaskGroup sets this in os.environ; make sure it is put back after the test.
-    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
     for name in ("OVERACHIEVER_SIGNUP", "OVERACHIEVER_TRASH_DAYS", "PORT"):
         monkeypatch.delenv(name, raising=False)
     return url
@@ -57,10 +55,3 @@ def api_app(db_url: str, migrated: None) -> Iterator[Any]:
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def last_line(result: Result) -> str:
-    """The last line of a command's standard output, exactly as printed."""
-    lines = result.stdout.splitlines()
-    assert lines, (result.stdout, result.stderr)
-    return lines[-1]

@@ -20,8 +20,8 @@ from overachiever.goals.models import Goal
 from overachiever.migrations import head_revision
 from overachiever.users import service as user_service
 from overachiever.users.models import User
-from tests.cli.conftest import last_line
-from tests.liveserver import overachiever_command
+from tests.support.cli import last_line
+from tests.support.liveserver import overachiever_command
 
 
 def _sqlite_path(url: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from overachiever.migrations import head_revision
-from tests.liveserver import HOST, Server, free_port, start_server
+from tests.support.liveserver import HOST, Server, free_port, start_server
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from overachiever import demo
 from overachiever.contrib import postman
 from overachiever.core.db import db
 from overachiever.tokens import service as token_service
-from tests.conftest import basic
+from tests.support.accounts import basic
 
 # The parts of Postman's published v2.1.0 collection schema that this generator uses (no pip
 # package ships that schema, so its rules for these objects are restated here).

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.support.browser import (
     PASSWORD,
     Watched,
     api_token,
@@ -17,7 +17,7 @@ from tests.e2e.conftest import (
     sign_in,
     wait_until_idle,
 )
-from tests.liveserver import LiveDatabases, Server, start_server
+from tests.support.liveserver import LiveDatabases, Server, start_server
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 

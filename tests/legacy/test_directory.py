@@ -9,8 +9,8 @@ import pytest
 from overachiever.core.db import db
 from overachiever.users.models import User
 from overachiever.users.service import authenticate
-from tests.conftest import basic
-from tests.helpers import assert_directory_failure
+from tests.support.accounts import basic
+from tests.support.problems import assert_directory_failure
 
 URL = "/api/user"
 SUCCESS = {"code": 0, "message": "SUCCESS"}

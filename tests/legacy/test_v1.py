@@ -8,8 +8,10 @@ import pytest
 
 from overachiever.core.db import db
 from overachiever.users.service import find_by_name
-from tests.conftest import basic
-from tests.helpers import assert_problem, bulk_create_chain, parse_deep
+from tests.support.accounts import basic
+from tests.support.deep_json import parse_deep
+from tests.support.problems import assert_problem
+from tests.support.services import bulk_create_chain
 
 URL = "/v1.0/goals"
 

@@ -17,8 +17,9 @@ import redis
 from sqlalchemy import create_engine, text
 
 from overachiever.migrations import head_revision
-from tests.live.support import Client
-from tests.liveserver import LiveDatabases, Server, basic_header, start_server
+from tests.support.accounts import basic
+from tests.support.live_client import Client
+from tests.support.liveserver import LiveDatabases, Server, start_server
 
 pytestmark = pytest.mark.live
 
@@ -112,7 +113,7 @@ def test_login_limit_holds_across_instances_through_redis(instances, redis_prefi
     for attempt in range(LIMIT + 3):
         server = (first, second)[attempt % 2]
         status, headers, payload = server.request(
-            "POST", "/api/v2/tokens", headers=basic_header(name, PASSWORD)
+            "POST", "/api/v2/tokens", headers=basic(name, PASSWORD)
         )
         answers.append((status, headers, payload))
     assert [a[0] for a in answers] == [201] * LIMIT + [429] * 3, [a[2][:200] for a in answers]

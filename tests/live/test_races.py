@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.live.support import Client, assert_forest_intact
-from tests.liveserver import LiveDatabases, Server, on_postgresql, start_server
+from tests.support.database import on_postgresql
+from tests.support.live_client import Client, assert_forest_intact
+from tests.support.liveserver import LiveDatabases, Server, start_server
 
 pytestmark = pytest.mark.live
 

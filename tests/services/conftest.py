@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 
-from overachiever.config import Config
 from overachiever.core.db import db
-from overachiever.core.errors import Invalid
 from overachiever.goals import service
-from overachiever.goals.importing import ImportedNode, import_trees
-from overachiever.goals.models import Goal
-from overachiever.goals.results import GoalResult
-from overachiever.goals.schemas import GoalCreate, GoalListQuery, GoalPatch, ImportFields
-from overachiever.goals.tree import Forest
+from overachiever.goals.importing import import_trees
+from overachiever.goals.schemas import GoalCreate
 from overachiever.users.models import User
 from overachiever.users.service import create_user
-from tests.helpers import bulk_create_chain
-
-PASSWORD = "correct horse battery"
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-# How long the trash keeps goals, as the server is configured by default.
-RETENTION = timedelta(days=Config.TRASH_RETENTION_DAYS)
-Build = Callable[..., list[int]]
-ModelT = TypeVar("ModelT", bound=BaseModel)
+from tests.support.accounts import PASSWORD
+from tests.support.services import CHAIN, MakeGoal, QueryLog, bulk_create_chain, to_nodes
 
 
 @pytest.fixture
@@ -52,9 +39,6 @@ def other(owner: User) -> User:
     return create_user("other", "other@example.com", PASSWORD, via_cli=True)
 
 
-MakeGoal = Callable[..., int]
-
-
 @pytest.fixture
 def make(ctx: Any) -> MakeGoal:
     """Create a goal through the service; returns its id."""
@@ -68,22 +52,6 @@ def make(ctx: Any) -> MakeGoal:
     return _make
 
 
-def to_nodes(trees: list[dict[str, Any]]) -> list[ImportedNode]:
-    """Nested {name, children, ...} dicts as pre-order ImportedNodes (iteratively)."""
-    nodes: list[ImportedNode] = []
-    stack: list[tuple[dict[str, Any], int | None, int]] = [
-        (tree, None, i) for i, tree in reversed(list(enumerate(trees)))
-    ]
-    while stack:
-        tree, parent, position = stack.pop()
-        index = len(nodes)
-        fields = {k: v for k, v in tree.items() if k != "children"}
-        nodes.append(ImportedNode(ImportFields(**fields), parent, position))
-        for i, child in reversed(list(enumerate(tree.get("children", [])))):
-            stack.append((child, index, i))
-    return nodes
-
-
 @pytest.fixture
 def build(ctx: Any) -> Callable[..., list[int]]:
     """Import nested trees through the service; returns the new ids in pre-order."""
@@ -94,81 +62,12 @@ def build(ctx: Any) -> Callable[..., list[int]]:
     return _build
 
 
-CHAIN = 10_000
-
-
 @pytest.fixture
 def chain(owner: User) -> list[int]:
     """A chain of 10 000 goals, each under the previous one."""
     ids = bulk_create_chain(owner, (f"level {i}" for i in range(CHAIN)))
     assert len(ids) == CHAIN
     return ids
-
-
-def _validated(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
-    # As a request body: a value the schema refuses is invalid input (a 422).
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        raise Invalid(str(exc)) from exc
-
-
-def new_goal(**fields: Any) -> GoalCreate:
-    """A new goal's fields, validated as POST /goals validates its body."""
-    return _validated(GoalCreate, fields)
-
-
-def edit(**fields: Any) -> GoalPatch:
-    """Changes to a goal, validated as PATCH /goals/{id} validates its body."""
-    return _validated(GoalPatch, fields)
-
-
-def live_count(who: User) -> int:
-    return int(
-        db.session.execute(
-            select(func.count())
-            .select_from(Goal)
-            .where(Goal.owner_id == who.id, Goal.deleted_at.is_(None))
-        ).scalar_one()
-    )
-
-
-def all_count(who: User) -> int:
-    return int(
-        db.session.execute(
-            select(func.count()).select_from(Goal).where(Goal.owner_id == who.id)
-        ).scalar_one()
-    )
-
-
-def names(results: list[GoalResult]) -> list[str]:
-    return [r.goal.name for r in results]
-
-
-def children(who: User, parent: int | str = "root") -> list[str]:
-    """Names of a parent's live children in sibling order."""
-    results, _ = service.list_goals(owner=who, query=GoalListQuery(parent=str(parent), limit=500))
-    return names(results)
-
-
-def shape(forest: Forest) -> list[Any]:
-    """The forest as nested [name, [children...]] lists (small trees only)."""
-
-    def one(goal_id: int) -> list[Any]:
-        return [forest.rows[goal_id].name, [one(k) for k in forest.children.get(goal_id, [])]]
-
-    return [one(r) for r in forest.roots]
-
-
-class QueryLog:
-    """SQL statements sent while counting; transaction control is left out."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
 
 
 @pytest.fixture

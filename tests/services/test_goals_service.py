@@ -25,9 +25,8 @@ from overachiever.goals.schemas import GoalListQuery
 from overachiever.goals.tree import flat_json
 from overachiever.users.models import User
 from overachiever.users.service import delete_user
-from tests.unit import reference_tree
-
-from .conftest import (
+from tests.support import reference_tree
+from tests.support.services import (
     CHAIN,
     RETENTION,
     T0,

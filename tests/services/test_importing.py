@@ -9,8 +9,7 @@ from overachiever.goals import importing, service
 from overachiever.goals.importing import ImportedNode, parse_import
 from overachiever.goals.schemas import ImportFields
 from overachiever.users.models import User
-
-from .conftest import T0, Build, MakeGoal, all_count, children, shape
+from tests.support.services import T0, Build, MakeGoal, all_count, children, shape
 
 # ---------------------------------------------------------------------------- import
 

@@ -14,7 +14,7 @@ from overachiever.goals import service
 from overachiever.goals.importing import import_trees
 from overachiever.tokens import service as tokens
 from overachiever.users.service import delete_user
-from tests.services.conftest import edit, new_goal, to_nodes
+from tests.support.services import edit, new_goal, to_nodes
 
 
 def test_create_for_a_deleted_owner_is_not_found(owner, other, make):

@@ -14,8 +14,17 @@ from overachiever.goals import trash as goal_trash
 from overachiever.goals.models import Goal
 from overachiever.goals.schemas import GoalListQuery
 from overachiever.users.models import User
-
-from .conftest import CHAIN, RETENTION, T0, Build, MakeGoal, all_count, edit, live_count, new_goal
+from tests.support.services import (
+    CHAIN,
+    RETENTION,
+    T0,
+    Build,
+    MakeGoal,
+    all_count,
+    edit,
+    live_count,
+    new_goal,
+)
 
 # ---------------------------------------------------------------------------- trash
 

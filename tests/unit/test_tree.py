@@ -17,8 +17,8 @@ import orjson
 import pytest
 
 from overachiever.goals.tree import Forest, Row, Stats, flat_json, nested_json
-from tests.helpers import parse_deep
-from tests.unit import reference_tree as ref
+from tests.support import reference_tree as ref
+from tests.support.deep_json import parse_deep
 
 DONE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DUE = datetime(2024, 6, 1, 8, 30, tzinfo=UTC)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from tests.liveserver import HOST
+from .liveserver import HOST
 
 # Failures of a kept-alive connection that the server closed while it was idle: the request
 # never reached the application, so sending it again on a new connection is safe.

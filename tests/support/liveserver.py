@@ -7,7 +7,6 @@ PostgreSQL (OVERACHIEVER_TEST_DATABASE_URL), a fresh PostgreSQL database of its 
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import itertools
@@ -24,9 +23,11 @@ from typing import Any
 
 import pytest
 
+from .accounts import basic
+from .database import TEST_DB_ENV, admin_connection, on_postgresql
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 30.0
-_TEST_DB_ENV = "OVERACHIEVER_TEST_DATABASE_URL"
 _counter = itertools.count()
 
 
@@ -45,17 +46,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def on_postgresql() -> bool:
-    """Whether this test run uses PostgreSQL."""
-    return os.environ.get(_TEST_DB_ENV, "").startswith("postgres")
-
-
-def basic_header(login: str, password: str) -> dict[str, str]:
-    """An HTTP Basic Authorization header."""
-    raw = base64.b64encode(f"{login}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {raw}"}
-
-
 @dataclass
 class LiveDatabases:
     """Databases made for live servers in one test (or module), dropped by drop_all()."""
@@ -69,7 +59,7 @@ class LiveDatabases:
             return f"sqlite:///{folder / 'served.db'}"
         from sqlalchemy.engine import make_url
 
-        url = make_url(os.environ[_TEST_DB_ENV])
+        url = make_url(os.environ[TEST_DB_ENV])
         name = f"{url.database}_live{os.getpid()}_{next(_counter)}"
         with admin_connection(url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -83,25 +73,11 @@ class LiveDatabases:
             return
         from sqlalchemy.engine import make_url
 
-        url = make_url(os.environ[_TEST_DB_ENV])
+        url = make_url(os.environ[TEST_DB_ENV])
         with admin_connection(url) as conn:
             for name in self.made:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.made.clear()
-
-
-def admin_connection(url: Any) -> Any:
-    """An autocommit connection to the PostgreSQL server's maintenance database."""
-    import psycopg
-
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-        autocommit=True,
-    )
 
 
 @dataclass
@@ -168,7 +144,7 @@ class Server:
             {"name": name, "email": f"{name}@example.com", "password": password},
         )
         assert status == 201, body
-        status, body = self.json("POST", "/api/v2/tokens", headers=basic_header(name, password))
+        status, body = self.json("POST", "/api/v2/tokens", headers=basic(name, password))
         assert status == 201, body
         return {"Authorization": f"Bearer {body['token']}"}
 
@@ -208,7 +184,7 @@ def start_server(
     child_env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("PORT", "XDG_RUNTIME_DIR", "OVERACHIEVER_SIGNUP", "FLASK_RUN_FROM_CLI")
+        if k not in ("PORT", "XDG_RUNTIME_DIR", "OVERACHIEVER_SIGNUP")
     }
     child_env.update(
         {

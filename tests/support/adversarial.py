@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from overachiever.core.db import db
-from tests.conftest import PASSWORD, Account, build_app, dispose, sign_up
+
+from .accounts import PASSWORD, Account, sign_up
+from .apps import build_app, dispose
+from .database import database_url
 
 # Columns that a refused request may still change: a token's last use is refreshed when the
 # attacker's own token authenticates the request.
@@ -20,8 +23,7 @@ VOLATILE = {("tokens", "last_used_at")}
 
 def module_app(folder: Path, **overrides: Any) -> Iterator[Any]:
     """An app over a fresh schema for a whole module, on the suite's database (SQLite or PG)."""
-    url = os.environ.get("OVERACHIEVER_TEST_DATABASE_URL") or f"sqlite:///{folder / 'test.db'}"
-    application = build_app(folder, SQLALCHEMY_DATABASE_URI=url, **overrides)
+    application = build_app(folder, SQLALCHEMY_DATABASE_URI=database_url(folder), **overrides)
     yield application
     dispose(application)
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the goal API tests: problem checks, Link parsing and database snapshots."""
+"""Goal API helpers: a full goal body, Link parsing, timestamps and database snapshots."""
 
 from __future__ import annotations
 
@@ -12,6 +12,15 @@ from overachiever.core.db import db
 from overachiever.goals.models import Goal
 
 API = "/api/v2"
+# Every writable field of a goal: the body of a PUT.
+FULL_GOAL: dict[str, Any] = {
+    "name": "replaced",
+    "description": "",
+    "parent_id": None,
+    "start": "2024-01-01T00:00:00Z",
+    "end": None,
+    "due": None,
+}
 _LINK = re.compile(r'<([^>]+)>;\s*rel="([a-z]+)"')
 
 
