@@ -39,14 +39,26 @@ class Server(BaseApplication):
         return create_app({"SQLALCHEMY_ENGINE_OPTIONS": pool_options(self.options["threads"])})
 
 
-def serve(host: str, port: int, workers: int, threads: int = 1) -> None:
+DEFAULT_THREADS = 2
+
+
+def serve(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> None:
     """Run gunicorn in the foreground until it is stopped."""
+    from .worker import client_timeout
+
+    client_timeout()  # a bad OVERACHIEVER_CLIENT_TIMEOUT stops the start here, not in each worker
     Server(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
+            # gunicorn's threaded worker, kept from waiting on slow clients (worker.py). Its
+            # main loop never runs a request, so `timeout` only catches a worker that hangs.
+            "worker_class": "overachiever.worker.Worker",
+            # Request lines as long as gunicorn allows (the default is 4094 bytes).
+            "limit_request_line": 8190,
+            # How long a connection may stay silent between requests, or within a request head.
+            "keepalive": 5,
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": os.environ.get("LOG_LEVEL", "info").lower(),
