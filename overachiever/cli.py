@@ -65,7 +65,7 @@ def _fail(error: DomainError) -> None:
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
-    default=1,
+    default=2,
     show_default=True,
     help="Threads per worker.",
 )

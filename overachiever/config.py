@@ -72,6 +72,19 @@ def _normalise_database_url(url: str) -> str:
 
 # The kinds of values read from the environment. An empty variable counts as unset for all of
 # them (a blank one too for integers); only FORWARDED_ALLOW_IPS, a plain str, keeps "".
+def _seconds(raw: Any) -> Any:
+    """A number of seconds above 0 and at most an hour; a blank one counts as unset."""
+    if isinstance(raw, str) and not raw.strip():
+        raise PydanticUseDefault()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise PydanticCustomError("seconds", "must be a number of seconds (at most 3600)")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_empty_is_unset)]
 Integer = Annotated[int, BeforeValidator(_integer)]
 DatabaseUrl = Annotated[
@@ -80,6 +93,7 @@ DatabaseUrl = Annotated[
 Signup = Annotated[str, BeforeValidator(_signup), BeforeValidator(_empty_is_unset)]
 RateLimit = Annotated[str, AfterValidator(_rate_limit), BeforeValidator(_empty_is_unset)]
 LogLevel = Annotated[str, BeforeValidator(_log_level), BeforeValidator(_empty_is_unset)]
+Seconds = Annotated[float, BeforeValidator(_seconds)]
 
 
 class Settings(BaseSettings):
@@ -114,6 +128,8 @@ class Settings(BaseSettings):
     db_pool_size: Integer | None = Field(None, alias="OVERACHIEVER_DB_POOL_SIZE")
     db_max_overflow: Integer = Field(2, alias="OVERACHIEVER_DB_MAX_OVERFLOW")
     forwarded_allow_ips: str = Field("127.0.0.1", alias="FORWARDED_ALLOW_IPS")
+    # How long a client of `serve` may take to send a request head, or pause within a body.
+    client_timeout: Seconds = Field(10.0, alias="OVERACHIEVER_CLIENT_TIMEOUT")
 
     # The Flask setting each field fills.
     FLASK_KEYS: ClassVar[dict[str, str]] = {

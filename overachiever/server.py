@@ -40,15 +40,25 @@ class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
         return create_app({"SQLALCHEMY_ENGINE_OPTIONS": pool_options(self.options["threads"])})
 
 
-def serve(host: str, port: int, workers: int, threads: int = 1) -> None:
+DEFAULT_THREADS = 2
+
+
+def serve(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> None:
     """Run gunicorn in the foreground until it is stopped."""
+    # Read once here: a bad value stops the start, not each worker.
     settings = Settings.from_env()
     Server(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
-            "worker_class": "gthread" if threads > 1 else "sync",
+            # gunicorn's threaded worker, kept from waiting on slow clients (worker.py). Its
+            # main loop never runs a request, so `timeout` only catches a worker that hangs.
+            "worker_class": "overachiever.worker.Worker",
+            # Request lines as long as gunicorn allows (the default is 4094 bytes).
+            "limit_request_line": 8190,
+            # How long a connection may stay silent between requests, or within a request head.
+            "keepalive": 5,
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": settings.log_level.lower(),

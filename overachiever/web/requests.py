@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import IO, Any
 
 from flask import Flask, Request, Response, request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import get_input_stream
 
 from ..core.errors import Invalid
 from .problems import request_id
@@ -20,7 +23,38 @@ SECURITY_HEADERS = (
 
 
 class ApiRequest(Request):
-    """A request whose JSON parse errors say what is wrong."""
+    """A request whose body is refused over the size limit however it is framed, and whose
+    JSON parse errors say what is wrong."""
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        """The body, refused with 413 when it is longer than MAX_CONTENT_LENGTH.
+
+        Werkzeug checks a Content-Length against the limit, but a body without one (chunked)
+        it reads up to the limit and silently drops the rest. Such a body is read here, at
+        most one byte more than the limit, so that a longer one is refused.
+        """
+        if self.shallow:
+            raise RuntimeError("reading the body of a shallow request is disabled")
+        limit = self.max_content_length
+        if (
+            limit is None
+            or self.content_length is not None
+            or not self.environ.get("wsgi.input_terminated")
+        ):
+            return get_input_stream(self.environ, max_content_length=limit)
+        raw = self.environ["wsgi.input"]
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            part = raw.read(limit + 1 - size)
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        if size > limit:
+            raise RequestEntityTooLarge()
+        return io.BytesIO(b"".join(parts))
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         """Refuse a body that is not valid JSON with a 400 that says so."""
@@ -55,6 +89,17 @@ def register_hooks(app: Flask) -> None:
             )
             if has_body and not request.is_json:
                 raise UnsupportedMediaType("send the body as application/json")
+
+    @app.after_request
+    def _plain_options(response: Response) -> Response:
+        # Flask answers OPTIONS itself with an empty 200 that claims to be HTML: say the
+        # same (the Allow header) with 204 and no content type.
+        rule = request.url_rule
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            response.status_code = 204
+            response.headers.pop("Content-Type", None)
+            response.headers.pop("Content-Length", None)
+        return response
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

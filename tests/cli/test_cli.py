@@ -410,7 +410,7 @@ def test_serve_options_and_port_default(cli, db_url, monkeypatch, port_env, args
     host, port, workers, threads = calls[0]
     assert (host, port) == expected
     assert workers == overachiever.server.default_workers()
-    assert threads == 1
+    assert threads == overachiever.server.DEFAULT_THREADS == 2
     # serve migrated the database before starting.
     assert _current(cli)[0] == head_revision()
 
