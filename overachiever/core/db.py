@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import contextvars
 import select as select_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql import Executable
 
 from . import writer_queue
 
@@ -181,3 +182,37 @@ def write_transaction(
         except BaseException:
             session.rollback()
             raise
+
+
+def write_if_free(statement: Executable, params: Mapping[str, Any]) -> bool:
+    """Run one writing statement as a transaction of its own, unless it would wait for a lock.
+
+    For bookkeeping a read does in passing (a token's last use): a read must never wait for a
+    writer. On SQLite the statement runs only if no writer of this service has its turn (the
+    writers' queue), with a busy timeout of 0 for any other; on PostgreSQL it must skip rows
+    that others hold itself (FOR UPDATE SKIP LOCKED). Returns whether it ran; skipped inside a
+    database transaction, whose snapshot a write would end.
+    """
+    session: Session = db.session()
+    conn = session.connection()
+    if _in_database_transaction(conn):
+        return False
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, params)
+        return True
+    raw: Any = conn.connection.driver_connection
+    with writer_queue.writer_turn_if_free(session.get_bind()) as free:
+        if not free:
+            return False
+        busy_timeout = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute(statement, params)
+        except OperationalError as exc:
+            # SQLITE_BUSY: another process holds the write lock; nothing was written.
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+    return True
