@@ -17,6 +17,14 @@ def _int_env(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _count_env(name: str, default: int) -> int:
+    """Read a limit that is a number of things (0 for none), refusing a negative one."""
+    value = _int_env(name, default)
+    if value < 0:
+        raise RuntimeError(f"{name} must be 0 (no limit) or more, got {value}")
+    return value
+
+
 def _rate_limit_env(name: str, raw: str) -> str:
     """Check a rate limit such as '10/minute': Flask-Limiter would skip a bad one silently."""
     from limits import parse_many
@@ -60,6 +68,10 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     SIGNUP = "open"
     LOGIN_LIMIT = "10/minute"
+    # Imports per account (each may hold tens of thousands of goals, written under the lock).
+    IMPORT_LIMIT = "10/minute"
+    # Goals per account, trash included; 0 for no limit.
+    MAX_GOALS = 100_000
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "overachiever"
@@ -105,6 +117,10 @@ class Config:
             env["MAX_CONTENT_LENGTH"] = _int_env("OVERACHIEVER_MAX_BODY", cls.MAX_CONTENT_LENGTH)
         if limit := os.environ.get("OVERACHIEVER_LOGIN_LIMIT"):
             env["LOGIN_LIMIT"] = _rate_limit_env("OVERACHIEVER_LOGIN_LIMIT", limit)
+        if limit := os.environ.get("OVERACHIEVER_IMPORT_LIMIT"):
+            env["IMPORT_LIMIT"] = _rate_limit_env("OVERACHIEVER_IMPORT_LIMIT", limit)
+        if "OVERACHIEVER_MAX_GOALS" in os.environ:
+            env["MAX_GOALS"] = _count_env("OVERACHIEVER_MAX_GOALS", cls.MAX_GOALS)
         if level := os.environ.get("LOG_LEVEL"):
             env["LOG_LEVEL"] = level.upper()
         if "OVERACHIEVER_TRUSTED_PROXIES" in os.environ:
@@ -119,6 +135,8 @@ class TestConfig(Config):
 
     TESTING = True
     LOGIN_LIMIT = "1000/minute"
+    IMPORT_LIMIT = "10000/minute"
+    MAX_GOALS = 0
 
 
 def _normalise_database_url(url: str) -> str:
