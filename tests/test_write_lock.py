@@ -1,4 +1,8 @@
-"""A read never waits for a writer: recording a token's use is skipped while the lock is taken."""
+"""Writes of bookkeeping: a read never waits for a writer, nor a claim for the disk.
+
+Recording a token's use is skipped while the write lock is taken; an Idempotency-Key claim
+commits without waiting for the disk.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from overachiever.core.db import db
+from overachiever.core.db import db, write_transaction
 from overachiever.tokens.models import Token
 from overachiever.users.locks import owner_transaction
 from tests.conftest import Account, sign_up
@@ -130,3 +134,49 @@ def test_a_read_answers_while_a_writer_holds_the_lock_and_records_the_use_later(
     later = _last_used(app, account)
     assert later is not None
     assert later > recorded
+
+
+def test_a_replay_answers_while_a_writer_holds_the_lock(app, client):
+    account, other = sign_up(client, "retrier"), sign_up(client, "writer")
+    keyed = {**account.headers, "Idempotency-Key": "once"}
+    first = client.post("/api/v2/goals", json={"name": "kept"}, headers=keyed)
+    assert first.status_code == 201
+    answers: list[Any] = []
+    with _writer_of_this_service(app, other):
+        repeat = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/api/v2/goals", json={"name": "kept"}, headers=keyed)
+            )
+        )
+        repeat.start()
+        repeat.join(PATIENCE)
+        assert answers, "the replay waited for the writer"
+        assert answers[0].status_code == 201
+        assert answers[0].headers["Idempotent-Replayed"] == "true"
+    repeat.join(30)
+
+
+def _commit_waits_for_the_disk(app: Any) -> bool:
+    """Whether the session's connection, right now, commits durably."""
+    conn = db.session.connection()
+    if _dialect(app) == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one()) == 2  # FULL
+    return str(conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()) == "on"
+
+
+def test_a_lazy_commit_does_not_wait_for_the_disk_and_the_next_one_does(app):
+    with app.app_context():
+        with write_transaction(single_statement=True, durable=False) as session:
+            assert not _commit_waits_for_the_disk(app)
+            session.execute(
+                text(
+                    "INSERT INTO users (name, email, is_admin, created_at) "
+                    "VALUES ('lazy', 'lazy@example.com', false, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert _commit_waits_for_the_disk(app)
+        with write_transaction(single_statement=True) as session:
+            assert _commit_waits_for_the_disk(app)
+            account_id = session.execute(text("SELECT id FROM users WHERE name = 'lazy'")).scalar()
+        assert account_id is not None
+        db.session.remove()

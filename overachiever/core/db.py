@@ -152,7 +152,11 @@ def read_transaction() -> None:
 
 @contextmanager
 def write_transaction(
-    *, lock: Lock | None = None, serialise_all: bool = False, single_statement: bool = False
+    *,
+    lock: Lock | None = None,
+    serialise_all: bool = False,
+    single_statement: bool = False,
+    durable: bool = True,
 ) -> Iterator[Session]:
     """Run a service's writes in one transaction, committed on success, rolled back on error.
 
@@ -163,10 +167,14 @@ def write_transaction(
     writes under still exists. SQLite, whose writers are all serialised anyway, then runs it as
     a transaction of its own: no BEGIN IMMEDIATE, no lock, no COMMIT, and the write
     lock held only while the statement runs and commits.
+    durable=False: the commit returns before it reaches the disk (PostgreSQL; SQLite with
+    single_statement). Only for bookkeeping whose loss in a power cut is harmless, or which
+    the next durable commit carries to disk with it, as the log is written in order.
     """
     session: Session = db.session()  # the request's session behind the scoped proxy
     engine = session.get_bind()
     dialect = engine.dialect.name
+    undo: Callable[[], None] | None = None
     with writer_queue.writer_turn(engine):
         try:
             # A request reading in a transaction takes the usual way, which ends that read first.
@@ -177,11 +185,28 @@ def write_transaction(
                     session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
                 if lock is not None:
                     lock(session)
+            if not durable:
+                undo = _commit_lazily(session, alone)
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            if undo is not None:
+                undo()
+
+
+def _commit_lazily(session: Session, alone: bool) -> Callable[[], None] | None:
+    """Let this transaction commit without waiting for the disk; returns what restores that."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL synchronous_commit = off"))  # for this transaction only
+    elif conn.dialect.name == "sqlite" and alone:
+        raw: Any = conn.connection.driver_connection
+        raw.execute("PRAGMA synchronous = NORMAL")
+        return lambda: raw.execute("PRAGMA synchronous = FULL")  # as configure_engine sets it
+    return None
 
 
 def write_if_free(statement: Executable, params: Mapping[str, Any]) -> bool:
