@@ -7,11 +7,13 @@ Each case prints a table row as it finishes; at the end the table is written as 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from .data import Database, User
 from .report import Result, Series, markdown, plot, print_header, print_row
 from .servers import (
     WRK_POST,
+    WRK_POST_KEYED,
     Process,
     WrkResult,
     get,
@@ -90,7 +93,7 @@ class Suite:
         db = Database(kind, folder, postgres_url)
         app: Process | None = None
         try:
-            names = [f"forest-{n}" for n in plan.sizes] + ["chain", "writer"]
+            names = [f"forest-{n}" for n in plan.sizes] + ["chain", "writer", "importer"]
             users = db.migrate_and_add_users(names)
             for n in plan.sizes:
                 db.add_forest(users[f"forest-{n}"], n)
@@ -100,6 +103,7 @@ class Suite:
             forest_times = self.forest_read(kind, db, app, users)
             self.depth(kind, app, users["chain"], forest_times)
             self.single_reads_and_writes(kind, app, users, db.url)
+            self.reads_during_imports(kind, app, db, users)
             if "database is locked" in app.log_text():
                 raise RuntimeError(f"the {kind} server log mentions 'database is locked'")
         finally:
@@ -261,6 +265,7 @@ class Suite:
         floor_rps: list[float] = []
         read_rps: dict[str, list[float]] = {name: [] for name in servers}
         write_rps: dict[str, list[float]] = {name: [] for name in servers}
+        keyed_rps: list[float] = []
         errors = 0
         try:
             _same_goal(f"{app.base}/api/v2/goals/{goal_id}", rungs, reader)
@@ -285,6 +290,9 @@ class Suite:
                     result = self._post_load(url, writer)
                     write_rps[name].append(result.rps)
                     errors += result.errors
+                result = self._post_load(posts[""], writer, WRK_POST_KEYED)
+                keyed_rps.append(result.rps)
+                errors += result.errors
                 for name, url in write_rungs.items():
                     result = self._post_load(url, writer)
                     write_rung_rps[name].append(result.rps)
@@ -319,6 +327,13 @@ class Suite:
                     )
                 )
                 self.bars[f"{bar}{name} ({kind})"] = rps
+        rps = median(keyed_rps)
+        self.add(
+            Result(
+                "writes, Idempotency-Key (rps)", kind, None, f"{rps:.0f}/s", f"{f:.0f}/s", rps / f
+            )
+        )
+        self.bars[f"POST /api/v2/goals, Idempotency-Key ({kind})"] = rps
         for case, verb, by_rung in (
             ("single reads", "GET", rung_rps),
             ("writes", "POST", write_rung_rps),
@@ -331,14 +346,74 @@ class Suite:
                 self.add(row)
                 self.bars[f"{verb}, {name} ({kind})"] = rps
 
-    def _post_load(self, url: str, writer: User) -> WrkResult:
-        """wrk POSTing new top-level goals with names no other run uses."""
+    def _post_load(self, url: str, writer: User, lua: str = WRK_POST) -> WrkResult:
+        """wrk POSTing new top-level goals with names (and keys) no other run uses."""
         script = self.out / f"post-{uuid.uuid4().hex}.lua"
-        script.write_text(WRK_POST.replace("tostring(math.random(1, 1e9))", repr(script.stem)))
+        script.write_text(lua.replace("tostring(math.random(1, 1e9))", repr(script.stem)))
         try:
             return wrk(url, self.plan.wrk_seconds, writer.headers, script)
         finally:
             script.unlink()
+
+    def reads_during_imports(
+        self, kind: str, app: Process, db: Database, users: dict[str, User]
+    ) -> None:
+        """Case 6: one account's reads while another imports back to back.
+
+        Each read brings a token never used before, so it has a use to record; the imports hold
+        the write lock (SQLite's only one) most of the time. A read must not wait for it.
+        """
+        size = self.plan.sizes[1]
+        reader, importer = users[f"forest-{self.plan.sizes[0]}"], users["importer"]
+        fresh = db.new_tokens(reader, 5 if self.plan.smoke else 20)
+        url = f"{app.base}/api/v2/goals/{reader.goal_ids[0]}"
+        stop = threading.Event()
+        imports: list[float] = []
+        failures: list[str] = []
+
+        def import_back_to_back() -> None:
+            for i in itertools.count():
+                if stop.is_set():
+                    return
+                children = [{"name": f"n{j}"} for j in range(size - 1)]
+                started = time.perf_counter()
+                status, answer = post(
+                    f"{app.base}/api/v2/goals/import",
+                    {"name": f"import-{i}", "children": children},
+                    importer.headers,
+                )
+                if status != 201:
+                    failures.append(f"import gave {status}: {answer[:300]!r}")
+                    return
+                imports.append(time.perf_counter() - started)
+
+        importing = threading.Thread(target=import_back_to_back)
+        importing.start()
+        reads: list[float] = []
+        try:
+            for token in fresh:
+                time.sleep(0.1)  # spread over the imports
+                reads.append(timed_get(url, {"Authorization": f"Bearer {token}"})[0])
+            while not imports and importing.is_alive():  # at least one import to compare with
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            importing.join(600)
+        if failures or not imports:
+            raise RuntimeError(f"imports on {kind} failed: {failures}")
+        worst, typical = max(reads), median(imports)
+        self.add(
+            Result(
+                "reads during imports (slowest)",
+                kind,
+                size,
+                _ms(worst),
+                _ms(typical) + " import",
+                worst / typical,
+                "≤ 0.1x",
+                worst / typical <= 0.1,
+            )
+        )
 
     def memory(self, kind: str, postgres_url: str | None) -> None:
         """Case 5: peak RSS of a worker reading a forest of a million goals, nested and flat."""

@@ -120,6 +120,22 @@ class Database:
             db.engine.dispose()
         return made
 
+    def new_tokens(self, user: User, n: int) -> list[str]:
+        """n more tokens of a user, never used yet (their first use records it)."""
+        from overachiever import create_app
+        from overachiever.core.db import db
+        from overachiever.tokens import service as tokens
+        from overachiever.users.models import User as Account
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": self.url, "LOG_LEVEL": "WARNING"})
+        with app.app_context():
+            account = db.session.get(Account, user.id)
+            assert account is not None
+            secrets = [tokens.issue(account, f"fresh-{i}")[1] for i in range(n)]
+            db.session.remove()
+            db.engine.dispose()
+        return secrets
+
     def load(self, rows: Iterator[tuple[Any, ...]]) -> list[int]:
         """Insert generated goals in one transaction; returns their ids in order."""
         ids: list[int] = []

@@ -97,6 +97,9 @@ def _start(args: list[str], env: dict[str, str], log: Path, root: Path | None = 
         **env,
         "PYTHONPATH": str(root),
         "OVERACHIEVER_LOGIN_LIMIT": "100000/minute",
+        # Far above what the write runs add, yet counted on every create, as in production.
+        "OVERACHIEVER_MAX_GOALS": "10000000",
+        "OVERACHIEVER_IMPORT_LIMIT": "100000/minute",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
@@ -191,6 +194,22 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
     counter = counter + 1
     return wrk.format(nil, nil, nil, '{"name": "w-' .. prefix .. '-' .. counter .. '"}')
+end
+"""
+
+
+# The same, each request with an Idempotency-Key of its own.
+WRK_POST_KEYED = """
+local counter = 0
+local prefix = tostring(math.random(1, 1e9))
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+    counter = counter + 1
+    local headers = {}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers["Idempotency-Key"] = prefix .. "-" .. counter
+    return wrk.format(nil, nil, headers, '{"name": "k-' .. prefix .. '-' .. counter .. '"}')
 end
 """
 

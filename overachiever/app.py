@@ -15,7 +15,7 @@ from . import __version__
 from .config import Config, Settings
 from .core import passwords
 from .core.db import configure_engine, db
-from .web import limits
+from .web import idempotency, limits
 from .web.jsonio import OrjsonProvider
 from .web.openapi import DOCS_ASSETS, configure_openapi
 from .web.problems import register_error_handlers
@@ -85,6 +85,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
     register_error_handlers(app)
     configure_openapi(app)
     register_hooks(app)
+    idempotency.init_app(app)  # after register_hooks: a refused body (415) claims no key
 
     @app.get("/docs/assets/<path:filename>")
     @app.doc(hide=True)

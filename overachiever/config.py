@@ -96,6 +96,15 @@ LogLevel = Annotated[str, BeforeValidator(_log_level), BeforeValidator(_empty_is
 Seconds = Annotated[float, BeforeValidator(_seconds)]
 
 
+def _count(value: int) -> int:
+    if value < 0:
+        raise PydanticCustomError("count", "must be 0 (no limit) or more")
+    return value
+
+
+Count = Annotated[int, AfterValidator(_count), BeforeValidator(_integer)]
+
+
 class Settings(BaseSettings):
     """The environment variables a process reads (the README's table of settings).
 
@@ -113,6 +122,10 @@ class Settings(BaseSettings):
     signup: Signup = Field("open", alias="OVERACHIEVER_SIGNUP")
     max_body: Integer = Field(1024 * 1024, alias="OVERACHIEVER_MAX_BODY")
     login_limit: RateLimit = Field("10/minute", alias="OVERACHIEVER_LOGIN_LIMIT")
+    # Imports per account (each may hold tens of thousands of goals, written under the lock).
+    import_limit: RateLimit = Field("10/minute", alias="OVERACHIEVER_IMPORT_LIMIT")
+    # Goals per account, trash included; 0 for no limit.
+    max_goals: Count = Field(100_000, alias="OVERACHIEVER_MAX_GOALS")
     log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxies: Integer = Field(0, alias="OVERACHIEVER_TRUSTED_PROXIES")
@@ -139,6 +152,8 @@ class Settings(BaseSettings):
         "signup": "SIGNUP",
         "max_body": "MAX_CONTENT_LENGTH",
         "login_limit": "LOGIN_LIMIT",
+        "import_limit": "IMPORT_LIMIT",
+        "max_goals": "MAX_GOALS",
         "log_level": "LOG_LEVEL",
         "trusted_proxies": "TRUSTED_PROXIES",
         "trash_days": "TRASH_RETENTION_DAYS",
@@ -236,6 +251,8 @@ class TestConfig(Config):
 
     TESTING = True
     LOGIN_LIMIT = "1000/minute"
+    IMPORT_LIMIT = "10000/minute"
+    MAX_GOALS = 0
     # The least argon2id allows: the suite hashes thousands of passwords. The tests of the
     # production parameters build their apps with Config.PASSWORD_HASH_COST.
     PASSWORD_HASH_COST = HashCost(time_cost=1, memory_cost=8, parallelism=1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .goals.models import Goal
+from .idempotency.models import IdempotencyKey
 from .tokens.models import Token
 from .users.models import User
 
-__all__ = ["Goal", "Token", "User"]
+__all__ = ["Goal", "IdempotencyKey", "Token", "User"]

@@ -30,7 +30,7 @@ PG_URL = re.sub(
     "postgresql+psycopg://",
     os.environ.get("OVERACHIEVER_TEST_DATABASE_URL", ""),
 )
-MODEL_TABLES = {"users", "tokens", "goals"}
+MODEL_TABLES = {"users", "tokens", "goals", "idempotency_keys"}
 
 # SQLite cannot reflect expression indexes (the sqlite_master comparison covers them there).
 pytestmark = [

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import contextvars
 import select as select_module
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql import Executable
 
 from . import writer_queue
 
@@ -151,7 +152,11 @@ def read_transaction() -> None:
 
 @contextmanager
 def write_transaction(
-    *, lock: Lock | None = None, serialise_all: bool = False, single_statement: bool = False
+    *,
+    lock: Lock | None = None,
+    serialise_all: bool = False,
+    single_statement: bool = False,
+    durable: bool = True,
 ) -> Iterator[Session]:
     """Run a service's writes in one transaction, committed on success, rolled back on error.
 
@@ -162,10 +167,14 @@ def write_transaction(
     writes under still exists. SQLite, whose writers are all serialised anyway, then runs it as
     a transaction of its own: no BEGIN IMMEDIATE, no lock, no COMMIT, and the write
     lock held only while the statement runs and commits.
+    durable=False: the commit returns before it reaches the disk (PostgreSQL; SQLite with
+    single_statement). Only for bookkeeping whose loss in a power cut is harmless, or which
+    the next durable commit carries to disk with it, as the log is written in order.
     """
     session: Session = db.session()  # the request's session behind the scoped proxy
     engine = session.get_bind()
     dialect = engine.dialect.name
+    undo: Callable[[], None] | None = None
     with writer_queue.writer_turn(engine):
         try:
             # A request reading in a transaction takes the usual way, which ends that read first.
@@ -176,8 +185,59 @@ def write_transaction(
                     session.execute(text("SELECT pg_advisory_xact_lock(7263)"))
                 if lock is not None:
                     lock(session)
+            if not durable:
+                undo = _commit_lazily(session, alone)
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            if undo is not None:
+                undo()
+
+
+def _commit_lazily(session: Session, alone: bool) -> Callable[[], None] | None:
+    """Let this transaction commit without waiting for the disk; returns what restores that."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL synchronous_commit = off"))  # for this transaction only
+    elif conn.dialect.name == "sqlite" and alone:
+        raw: Any = conn.connection.driver_connection
+        raw.execute("PRAGMA synchronous = NORMAL")
+        return lambda: raw.execute("PRAGMA synchronous = FULL")  # as configure_engine sets it
+    return None
+
+
+def write_if_free(statement: Executable, params: Mapping[str, Any]) -> bool:
+    """Run one writing statement as a transaction of its own, unless it would wait for a lock.
+
+    For bookkeeping a read does in passing (a token's last use): a read must never wait for a
+    writer. On SQLite the statement runs only if no writer of this service has its turn (the
+    writers' queue), with a busy timeout of 0 for any other; on PostgreSQL it must skip rows
+    that others hold itself (FOR UPDATE SKIP LOCKED). Returns whether it ran; skipped inside a
+    database transaction, whose snapshot a write would end.
+    """
+    session: Session = db.session()
+    conn = session.connection()
+    if _in_database_transaction(conn):
+        return False
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, params)
+        return True
+    raw: Any = conn.connection.driver_connection
+    with writer_queue.writer_turn_if_free(session.get_bind()) as free:
+        if not free:
+            return False
+        busy_timeout = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute(statement, params)
+        except OperationalError as exc:
+            # SQLITE_BUSY: another process holds the write lock; nothing was written.
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+    return True

@@ -66,6 +66,25 @@ class WriterQueue:
             self._local.depth = 0
             fcntl.flock(file, fcntl.LOCK_UN)
 
+    @contextmanager
+    def turn_if_free(self) -> Iterator[bool]:
+        """Take this writer's turn only if no writer holds it now; yields whether it did."""
+        file = self._file()
+        if file is None or self._local.depth:
+            yield True
+            return
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        self._local.depth = 1
+        try:
+            yield True
+        finally:
+            self._local.depth = 0
+            fcntl.flock(file, fcntl.LOCK_UN)
+
 
 def _close_all(files: list[IO[bytes]]) -> None:
     for file in files:
@@ -79,6 +98,11 @@ _writer_queues: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKey
 def writer_turn(bind: Engine | Connection) -> AbstractContextManager[None]:
     queue = _writer_queues.get(bind) if isinstance(bind, Engine) else None
     return queue.turn() if queue is not None else nullcontext()
+
+
+def writer_turn_if_free(bind: Engine | Connection) -> AbstractContextManager[bool]:
+    queue = _writer_queues.get(bind) if isinstance(bind, Engine) else None
+    return queue.turn_if_free() if queue is not None else nullcontext(True)
 
 
 def database_file(url: URL) -> str | None:

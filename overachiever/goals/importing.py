@@ -20,6 +20,7 @@ from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import Goal
 from .queries import PLANNER_ROWS, siblings
+from .quota import check_room
 from .rules import live_goal, new_goal_row, next_position
 from .schemas import ImportFields
 
@@ -87,12 +88,18 @@ def parse_import(payload: Any) -> list[ImportedNode]:
     return nodes
 
 
-def import_trees(*, owner: User, nodes: Sequence[ImportedNode], parent_id: int | None) -> list[int]:
-    """Create validated nodes (given in pre-order) in one transaction; returns their ids."""
+def import_trees(
+    *, owner: User, nodes: Sequence[ImportedNode], parent_id: int | None, max_goals: int = 0
+) -> list[int]:
+    """Create validated nodes (given in pre-order) in one transaction; returns their ids.
+
+    max_goals: the most goals the owner may hold, trash included (0: no limit).
+    """
     now = utcnow()
     with owner_transaction(owner.id) as session:
         if parent_id is not None:
             live_goal(owner.id, parent_id, "parent goal")
+        check_room(owner_id=owner.id, adding=len(nodes), max_goals=max_goals)
         tops = [n for n in nodes if n.parent is None]
         existing = set(
             session.execute(select(Goal.name).where(siblings(owner.id, parent_id))).scalars()

@@ -320,11 +320,12 @@ _NEW_FIELDS = (
 )
 
 
-def _insert_statement(top: bool, auto_position: bool) -> Any:
+def _insert_statement(top: bool, auto_position: bool, limited: bool = False) -> Any:
     """INSERT one goal and return its row, if its live parent (or, at the top, its owner) exists.
 
     One statement checks what the goal stands on, and returns no row when that is gone; its
-    position, unless given, follows its last sibling, computed by the database.
+    position, unless given, follows its last sibling, computed by the database. Limited, it
+    also returns none when the owner already has :max_goals goals, trash included.
     """
     users = User.__table__
     stands_on = (
@@ -341,6 +342,9 @@ def _insert_statement(top: bool, auto_position: bool) -> Any:
         position = NEXT_POSITION[top].scalar_subquery()
     values = [bindparam(name, type_=goal_table.c[name].type) for name in _NEW_FIELDS]
     new = select(*values, position).where(stands_on.exists())
+    if limited:
+        held = select(func.count()).where(goal_table.c.owner_id == bindparam("owner_id"))
+        new = new.where(held.scalar_subquery() < bindparam("max_goals"))
     return insert(goal_table).from_select([*_NEW_FIELDS, "position"], new).returning(*goal_table.c)
 
 
@@ -348,6 +352,12 @@ def _insert_statement(top: bool, auto_position: bool) -> Any:
 # sibling_owner and sibling_of for a computed position); no row when its parent is gone.
 INSERT = {
     (top, auto): _insert_statement(top, auto) for top in (True, False) for auto in (True, False)
+}
+# The same, inserting nothing once :owner_id has :max_goals goals.
+INSERT_WITHIN_LIMIT = {
+    (top, auto): _insert_statement(top, auto, limited=True)
+    for top in (True, False)
+    for auto in (True, False)
 }
 
 

@@ -19,7 +19,8 @@ from ..core.types import utcnow
 from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import LIVE, Goal
-from .queries import FOREST, GOAL, INSERT, SUBTREE, SUBTREE_IDS, stats_of
+from .queries import FOREST, GOAL, INSERT, INSERT_WITHIN_LIMIT, SUBTREE, SUBTREE_IDS, stats_of
+from .quota import goals_held, limit_reached, room_before_create
 from .results import GoalResult, result_of, stats_for
 from .rules import (
     EtagCheck,
@@ -132,26 +133,34 @@ def _flush_names() -> None:
         raise NameConflict("a sibling goal already has that name") from exc
 
 
-def create_goal(*, owner: User, goal_in: GoalCreate) -> GoalResult:
-    """Create a goal (under a parent of the same owner, or at the top level)."""
+def create_goal(*, owner: User, goal_in: GoalCreate, max_goals: int = 0) -> GoalResult:
+    """Create a goal (under a parent of the same owner, or at the top level).
+
+    max_goals: the most goals the owner may hold, trash included (0: no limit).
+    """
     now = utcnow()
     parent_id, position = goal_in.parent_id, goal_in.position
     row = new_goal_row(owner.id, goal_in, now, parent_id=parent_id, position=position)
     check_times(row["start"], row["end"])
+    near_limit = room_before_create(owner_id=owner.id, max_goals=max_goals)
     # At the end of its siblings, a create is one statement, which SQLite runs as a transaction
     # of its own; at a given position, the siblings after it move down first.
     with owner_transaction(owner.id, single_statement=position is None) as session:
         if position is not None:
             open_slot(owner.id, parent_id, position, now)
         try:
-            stmt = INSERT[parent_id is None, position is None]
-            goal = session.connection().execute(stmt, row).first()
+            inserts = INSERT_WITHIN_LIMIT if near_limit else INSERT
+            stmt = inserts[parent_id is None, position is None]
+            params = {**row, "max_goals": max_goals} if near_limit else row
+            goal = session.connection().execute(stmt, params).first()
         except IntegrityError as exc:
             # The sibling-name index decides, in the same statement, instead of a look-up first.
             if not _is_unique_violation(exc):
                 raise
             raise name_taken(goal_in.name, parent_id) from exc
         if goal is None:
+            if near_limit and (held := goals_held(owner.id)) >= max_goals:
+                raise limit_reached(held=held, adding=1, max_goals=max_goals)
             gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner.id}"
             raise NotFound(f"{gone} not found")
     done = goal.end is not None

@@ -12,6 +12,7 @@ from flask import Response, current_app, request, url_for
 from ..web.auth import current_user, token_auth
 from ..web.bodies import documented_body
 from ..web.jsonio import no_content
+from ..web.limits import caller_account, import_limit, limiter, max_goals
 from ..web.paging import link_header
 from . import service, trash
 from .importing import import_trees, parse_import
@@ -39,7 +40,7 @@ trash_bp = APIBlueprint("trash", __name__, url_prefix="/api/v2/trash", tag="Tras
 
 _CONFLICTS = {
     404: "No such goal of yours (or parent)",
-    409: "Name taken among siblings, or a cycle",
+    409: "Name taken among siblings, a cycle, or the account's goal limit",
 }
 _PRECONDITION = {412: "If-Match named a stale ETag"}
 
@@ -90,20 +91,26 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
 @bp.doc(summary="Create a goal", responses=_CONFLICTS)
 def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a goal, at the top level or under one of your goals."""
-    result = service.create_goal(owner=current_user(), goal_in=body)
+    result = service.create_goal(owner=current_user(), goal_in=body, max_goals=max_goals())
     return _goal_response(result, 201, Location=url_for("goals.get_goal", goal_id=result.goal.id))
 
 
 @bp.post("/import")
 @bp.auth_required(token_auth)
+@limiter.limit(import_limit, key_func=caller_account, scope="import")
 @bp.input(ImportQuery, location="query", arg_name="query")
 @documented_body(bp, ImportBody)
 @bp.output(ImportResult, status_code=201, description="Ids of the new goals, in pre-order")
-@bp.doc(summary="Import nested trees", responses=_CONFLICTS)
+@bp.doc(
+    summary="Import nested trees",
+    responses={**_CONFLICTS, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
+)
 def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
     """Create whole nested trees atomically: a node, or a list of nodes, with children."""
     nodes = parse_import(request.get_json(silent=False))
-    ids = import_trees(owner=current_user(), nodes=nodes, parent_id=query.parent_id)
+    ids = import_trees(
+        owner=current_user(), nodes=nodes, parent_id=query.parent_id, max_goals=max_goals()
+    )
     return {"ids": ids}, 201
 
 

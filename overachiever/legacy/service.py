@@ -65,13 +65,22 @@ def goal_named(owner: User, name: str) -> Goal:
 
 
 def add_goal(
-    actor: User, user_name: str | None, name: str, parent_name: str | None, description: str | None
+    actor: User,
+    user_name: str | None,
+    name: str,
+    parent_name: str | None,
+    description: str | None,
+    *,
+    max_goals: int = 0,
 ) -> GoalResult:
-    """Create a goal for a user named in the request, under a parent named in it."""
+    """Create a goal for a user named in the request, under a parent named in it.
+
+    max_goals: the most goals the owner may hold, trash included (0: no limit).
+    """
     owner = user_named(actor, user_name)
     parent_id = goal_named(owner, parent_name).id if parent_name else None
     goal_in = GoalCreate(name=name, description=description or "", parent_id=parent_id)
-    return goal_service.create_goal(owner=owner, goal_in=goal_in)
+    return goal_service.create_goal(owner=owner, goal_in=goal_in, max_goals=max_goals)
 
 
 def complete_goal(actor: User, user_name: str | None, name: str) -> GoalResult:

@@ -15,6 +15,7 @@ from ..goals.results import GoalResult
 from ..users.models import User
 from ..users.schemas import Password
 from ..web.auth import current_user, token_auth
+from ..web.limits import max_goals
 from . import service
 
 bp = APIBlueprint("legacy_v1", __name__, url_prefix="/v1.0", enable_openapi=False)
@@ -98,7 +99,9 @@ def get_goals() -> Response:
 def add_goal() -> dict[str, Any]:
     """Create a goal for `user` (the caller unless an admin says otherwise) under `parent_name`."""
     f = _fields(GoalAdd)
-    view = service.add_goal(current_user(), f.user, f.name, f.parent_name, f.description)
+    view = service.add_goal(
+        current_user(), f.user, f.name, f.parent_name, f.description, max_goals=max_goals()
+    )
     return _goal(view)
 
 

@@ -7,10 +7,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..core.db import db, write_transaction
+from ..core.db import db, write_if_free, write_transaction
 from ..core.errors import Invalid, NotFound
 from ..core.types import utcnow
 from ..users.locks import owner_transaction
@@ -57,11 +57,30 @@ BY_DIGEST = (
     .where(Token.digest == bindparam("digest"))
 )
 
+# Record a token's use (:now) if the one on record is older than :stale_before. A row another
+# transaction holds (PostgreSQL) is skipped rather than waited for.
+TOUCH = (
+    update(Token)
+    .where(
+        Token.id.in_(
+            select(Token.id)
+            .where(
+                Token.id == bindparam("token_id"),
+                or_(Token.last_used_at.is_(None), Token.last_used_at <= bindparam("stale_before")),
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(last_used_at=bindparam("now"))
+)
+
 
 def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
     """The user a bearer token belongs to, if it is live; revocation is seen at once.
 
-    The token's last use is recorded when the one on record is touch_after old or more.
+    The token's last use is recorded when the one on record is touch_after old or more, and
+    only if that needs no wait for a writer: a read never waits, and the record catches up on
+    a later request.
     """
     if not secret.startswith(PREFIX) or len(secret) > 128:
         return None
@@ -81,8 +100,7 @@ def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
     make_transient_to_detached(user)
     if last_used_at is None or now - last_used_at >= touch_after:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
-        with write_transaction() as session:
-            session.execute(update(Token).where(Token.id == token_id).values(last_used_at=now))
+        write_if_free(TOUCH, {"token_id": token_id, "stale_before": now - touch_after, "now": now})
     return user
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
-from flask import current_app
+from flask import current_app, g
 
 from ..tokens import service as tokens
 from ..users import service as users
@@ -27,7 +27,14 @@ def token_touch_interval() -> timedelta:
 
 
 def _verify_token(token: str) -> User | None:
-    return tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
+    # Checked once per request, though both a before-request hook (idempotency) and the view
+    # may ask.
+    checked = g.get("bearer_checked")
+    if checked is not None and checked[0] == token:
+        return cast("User | None", checked[1])
+    user = tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
+    g.bearer_checked = (token, user)
+    return user
 
 
 def _verify_password(login: str, password: str) -> User | None:
@@ -43,6 +50,12 @@ basic_auth.verify_password(_verify_password)
 def token_optional(view: View) -> View:
     """Let a view run without a token, knowing the caller when one is sent (sign-up)."""
     return cast(View, token_auth.login_required(optional=True)(view))
+
+
+def bearer_user() -> User | None:
+    """The user of this request's bearer token, if it is valid, before any view checks it."""
+    user = token_auth.authenticate(token_auth.get_auth(), None)
+    return cast("User | None", user or None)
 
 
 def current_user() -> User:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -20,6 +20,23 @@ def login_account() -> str:
     auth = request.authorization
     name = (auth.username or "") if auth else ""
     return "account:" + name.strip().lower()
+
+
+def caller_account() -> str:
+    """Rate-limit key: the account of the request's bearer token (checked before the limit)."""
+    from .auth import current_user  # auth needs the services; limits is loaded before them
+
+    return f"user:{current_user().id}"
+
+
+def import_limit() -> str:
+    """Imports per account (OVERACHIEVER_IMPORT_LIMIT)."""
+    return str(current_app.config["IMPORT_LIMIT"])
+
+
+def max_goals() -> int:
+    """Goals per account, trash included (OVERACHIEVER_MAX_GOALS; 0: no limit)."""
+    return int(current_app.config["MAX_GOALS"])
 
 
 limiter = Limiter(key_func=client_address)

@@ -45,6 +45,33 @@ _BODY_ERRORS = {
 
 _ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
+# Idempotency-Key, accepted by every write under /api/v2 that needs a token (web.idempotency).
+IDEMPOTENT_METHODS = frozenset({"post", "put", "patch", "delete"})
+IDEMPOTENCY_KEY_REF = "#/components/parameters/IdempotencyKey"
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the first answer to a request with this key is kept for 24 hours "
+        "and given again, with `Idempotent-Replayed: true`, to a repeat of the same method, "
+        "path, query and body by the same user, which changes nothing. The same key with "
+        "another request is a 422 (`idempotency-key-reused`); a repeat while the first still "
+        "runs, a 409 (`idempotency-key-in-flight`). Use a new random key (a UUID) per change."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"},
+}
+IDEMPOTENT_REPLAYED: dict[str, Any] = {
+    "description": "`true` when this is the kept answer to an earlier request with the same "
+    "Idempotency-Key (nothing was changed again)",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_IDEMPOTENCY_ERRORS = {
+    "409": "the request first sent with this Idempotency-Key is still running (or its "
+    "answer was too large to keep)",
+    "422": "a malformed Idempotency-Key, or one used for another request",
+}
+
 # OpenAPI links: how the answer of one operation feeds the next (create -> read -> change ->
 # delete -> restore or purge), so clients and stateful API testers can follow a resource's life.
 # A restore brings a deleted goal back under its old id, so no link leads on from it: testers
@@ -119,10 +146,15 @@ def configure_openapi(app: APIFlask) -> None:
 
     @app.spec_processor
     def _process(spec: Any) -> Any:
-        for operations in spec.get("paths", {}).values():
-            for operation in operations.values():
+        components = spec.setdefault("components", {})
+        components.setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_KEY
+        components.setdefault("headers", {})["IdempotentReplayed"] = IDEMPOTENT_REPLAYED
+        for path, operations in spec.get("paths", {}).items():
+            for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
+                if method in IDEMPOTENT_METHODS and _takes_idempotency_key(path, operation):
+                    _document_idempotency(operation)
                 for param in operation.get("parameters", []):
                     if param.get("in") != "path":
                         continue
@@ -155,3 +187,25 @@ def configure_openapi(app: APIFlask) -> None:
                     elif str(status) in ("204", "304"):
                         response.pop("content", None)
         return spec
+
+
+def _takes_idempotency_key(path: str, operation: dict[str, Any]) -> bool:
+    """Whether a write accepts Idempotency-Key: under /api/v2 and needing a bearer token."""
+    return path.startswith("/api/v2/") and operation.get("security") == [{"BearerAuth": []}]
+
+
+def _document_idempotency(operation: dict[str, Any]) -> None:
+    """Add the Idempotency-Key parameter, its errors, and Idempotent-Replayed on successes."""
+    operation.setdefault("parameters", []).append({"$ref": IDEMPOTENCY_KEY_REF})
+    responses = operation.setdefault("responses", {})
+    for status, text in _IDEMPOTENCY_ERRORS.items():
+        response = responses.setdefault(status, {"description": ""})
+        described = response.get("description", "")
+        response["description"] = (
+            f"{described}; or {text}" if described else text[:1].upper() + text[1:]
+        )
+    for status, response in responses.items():
+        if str(status).startswith("2"):
+            response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                "$ref": "#/components/headers/IdempotentReplayed"
+            }

@@ -17,9 +17,11 @@ import base64
 import itertools
 import json
 import os
+import re
 import secrets
 import subprocess
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -208,3 +210,22 @@ def filter_query(context: Any, query: Any) -> bool:
         return len(urlencode(query or {}, doseq=True)) <= QUERY_LIMIT
     except (TypeError, ValueError):
         return True  # not a mapping: the request is sent as generated
+
+
+_VALID_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **kwargs: Any) -> None:
+    """Give every request a valid Idempotency-Key of its own; a malformed one stays as generated.
+
+    The fuzzer sends the short values it favours ("0", "a") again and again: the first answer
+    kept for such a key would be replayed to its repeats, and every other request with it
+    refused (422), so the rest of the run would exercise the replay instead of the operations.
+    tests/api/test_idempotency.py covers repeats and reuse.
+    """
+    headers = case.headers or {}
+    for name, value in list(headers.items()):
+        fit = isinstance(value, str) and _VALID_KEY.fullmatch(value)
+        if name.lower() == "idempotency-key" and fit:
+            headers[name] = str(uuid.uuid4())

@@ -36,7 +36,7 @@ def test_every_link_leads_to_an_operation_and_its_parameters(spec):
         for name, link in declared.items():
             target = operations.get(link["operationId"])
             assert target is not None, (source, name)
-            names = {p["name"] for p in target.get("parameters", [])}
+            names = {p.get("name") for p in target.get("parameters", [])}
             for parameter, expression in link["parameters"].items():
                 assert parameter in names, (source, name, parameter)
                 assert re.fullmatch(

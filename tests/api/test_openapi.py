@@ -123,7 +123,7 @@ def test_every_operation_has_a_success_response_and_unique_id(spec):
 def test_path_id_parameters_are_integers(spec):
     checked = 0
     for path, method, operation in _operations(spec):
-        params = [p for p in operation.get("parameters", []) if p["in"] == "path"]
+        params = [p for p in operation.get("parameters", []) if p.get("in") == "path"]
         assert {p["name"] for p in params} == set(re.findall(r"{([^}]+)}", path)), path
         for param in params:
             assert param["required"] is True

@@ -256,6 +256,17 @@ def test_documented_query_parameters_are_listed_switched_off(collection):
     assert "limit=" not in listing["request"]["url"]["raw"]
 
 
+def test_writes_list_an_idempotency_key_switched_off_that_is_fresh_per_send(collection):
+    items = {i["name"]: i["request"] for i in _requests(collection)}
+    (key,) = [h for h in items["Create a goal"]["header"] if h["key"] == "Idempotency-Key"]
+    assert key["value"] == "{{$guid}}"
+    assert key["disabled"] is True
+    assert "24 hours" in key["description"]
+    # Reads and token creation (HTTP Basic) take none.
+    for name in ("List goals", "Create a token"):
+        assert all(h["key"] != "Idempotency-Key" for h in items[name]["header"]), name
+
+
 def test_an_undocumented_operation_without_a_request_is_an_error(spec):
     spec["paths"]["/api/v2/new-thing"] = {
         "get": {"operationId": "get_new_thing", "summary": "New", "responses": {"200": {}}}
@@ -304,7 +315,9 @@ class _Runner:
 
     def run(self, item: dict[str, Any]) -> tuple[int, int, Any]:
         request = item["request"]
-        headers = {h["key"]: self.fill(h["value"]) for h in request["header"]}
+        headers = {
+            h["key"]: self.fill(h["value"]) for h in request["header"] if not h.get("disabled")
+        }
         auth = request.get("auth") or {"type": "bearer", "bearer": [{"value": "{{token}}"}]}
         if auth["type"] == "bearer":
             headers["Authorization"] = "Bearer " + self.fill(auth["bearer"][0]["value"])

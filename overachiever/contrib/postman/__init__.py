@@ -50,7 +50,7 @@ def build_collection(
 ) -> dict[str, Any]:
     """The Postman v2.1 collection of the scenario; every operation of `spec` must be in it."""
     folders = scenario() if folders is None else folders
-    documented = {(m, p): op for m, p, op in operations(spec)}
+    documented = {(m, p): _resolved(op, spec) for m, p, op in operations(spec)}
     covered = set()
     for folder in folders:
         for call in folder.calls:
@@ -92,6 +92,16 @@ def build_collection(
             for folder in folders
         ],
     }
+
+
+def _resolved(operation: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The operation with its parameters' $refs (#/components/parameters/...) looked up."""
+    shared = spec.get("components", {}).get("parameters", {})
+    parameters = [
+        shared[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+        for p in operation.get("parameters", [])
+    ]
+    return {**operation, "parameters": parameters}
 
 
 def _saved(folders: Iterable[Folder]) -> list[str]:
@@ -146,6 +156,7 @@ def _url(path: str, query: list[dict[str, Any]]) -> dict[str, Any]:
 def _item(call: Call, documented: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     path = call.path
     query: list[dict[str, Any]] = [{"key": k, "value": v} for k, v in call.query.items()]
+    headers: list[dict[str, Any]] = []
     name = call.name
     description = call.description
     if call.v2:
@@ -165,12 +176,23 @@ def _item(call: Call, documented: dict[tuple[str, str], dict[str, Any]]) -> dict
                         "disabled": True,
                     }
                 )
+            elif param["in"] == "header":
+                # Likewise; a fresh key per send, as a retry-safe client makes one per change.
+                fresh = "{{$guid}}" if param["name"] == "Idempotency-Key" else ""
+                headers.append(
+                    {
+                        "key": param["name"],
+                        "value": fresh,
+                        "description": str(param.get("description", "")),
+                        "disabled": True,
+                    }
+                )
     if "{" in path.replace("{{", "").replace("}}", ""):
         raise ValueError(f"{call.method} {call.path}: a path parameter has no value")
 
     request: dict[str, Any] = {
         "method": call.method,
-        "header": [],
+        "header": headers,
         "url": _url(path, query),
         "description": description,
     }

@@ -5,6 +5,28 @@ import { session } from "./session.js";
 const BASE = "/api/v2";
 let onSessionEnded = () => {};
 
+const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+// The Idempotency-Key of each write not yet answered for sure, by the request it sends: the
+// same write sent again (a double click, a retry after a lost answer) reuses the key, so the
+// server does it once and answers both alike. A definitive answer (2xx, 4xx) retires the key.
+const openKeys = new Map();
+// A write whose first sending still runs on the server is asked again this often, this far apart.
+const IN_FLIGHT_TRIES = 20;
+const IN_FLIGHT_WAIT_MS = 250;
+const IN_FLIGHT = "urn:overachiever:problem:idempotency-key-in-flight";
+
+/** A random (version 4) UUID; by hand where randomUUID is missing (plain HTTP, not localhost). */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** An error answered by the API (status 0: the server could not be reached). */
 export class ApiError extends Error {
   constructor(status, problem, headers = null) {
@@ -46,21 +68,36 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
   }
   const token = auth ? session.token : null;
   if (token && !init.headers.Authorization) init.headers.Authorization = `Bearer ${token}`;
+  let write = null;
+  if (token && WRITES.has(method)) {
+    write = JSON.stringify([init.headers.Authorization, method, path, init.body ?? null, init.headers["If-Match"] ?? null]);
+    if (!openKeys.has(write)) openKeys.set(write, newKey());
+    init.headers["Idempotency-Key"] = openKeys.get(write);
+  }
   let response;
-  try {
-    response = await fetch(BASE + path, init);
-  } catch {
-    throw new ApiError(0, { title: "Network error", detail: "the server could not be reached" });
-  }
-  const text = await response.text();
   let data = null;
-  if (text) {
+  for (let tries = 1; ; tries += 1) {
     try {
-      data = JSON.parse(text);
+      response = await fetch(BASE + path, init);
     } catch {
-      data = { title: response.statusText, detail: text.slice(0, 200) };
+      // No answer: the key stays open, so trying again cannot do the change twice.
+      throw new ApiError(0, { title: "Network error", detail: "the server could not be reached" });
     }
+    const text = await response.text();
+    data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { title: response.statusText, detail: text.slice(0, 200) };
+      }
+    }
+    const inFlight = response.status === 409 && data && data.type === IN_FLIGHT;
+    if (!inFlight || tries >= IN_FLIGHT_TRIES) break;
+    await pause(IN_FLIGHT_WAIT_MS); // the same write, sent before: wait for its answer
   }
+  const definitive = response.status < 500 && response.status !== 429 && !(data && data.type === IN_FLIGHT);
+  if (write && definitive) openKeys.delete(write);
   if (!response.ok) {
     const error = new ApiError(response.status, data || { title: response.statusText }, response.headers);
     // Only the current session can end: a request still in flight at sign-out may get a 401.

@@ -1,0 +1,1 @@
+"""Idempotent retries: the first answer to each caller's Idempotency-Key, kept to be replayed."""
