@@ -280,6 +280,8 @@ def test_only_the_v2_writes_that_need_a_token_take_the_header(app, client, alice
     resp = client.post("/api/v2/goals", json={"name": "n"}, headers={"Idempotency-Key": ""})
     assert_problem(resp, 401)
     assert kept_keys(app) == []
+    # Where it is taken, the same header is refused.
+    assert_problem(client.post("/api/v2/goals", json={"name": "n"}, headers=bad), 422)
 
 
 # ---------------------------------------------------------------------------- failures
@@ -303,6 +305,9 @@ def test_a_server_error_releases_the_key_so_a_retry_runs(app, client, alice, mon
     retried = client.post("/api/v2/goals", json={"name": "retry"}, headers=keyed(alice, "r"))
     assert retried.status_code == 201
     assert REPLAYED not in retried.headers
+    # Kept this time: a repeat is the replay, and the create ran twice in all.
+    again = client.post("/api/v2/goals", json={"name": "retry"}, headers=keyed(alice, "r"))
+    assert again.headers[REPLAYED] == "true"
     assert len(calls) == 2
 
 
@@ -311,10 +316,15 @@ def test_an_exception_that_escapes_every_handler_releases_the_key(app, client, a
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
+    create = goal_service.create_goal
     monkeypatch.setattr(goal_service, "create_goal", broken)
     with pytest.raises(RuntimeError, match="boom"):
         client.post("/api/v2/goals", json={"name": "x"}, headers=keyed(alice, "boom"))
     assert kept_keys(app) == []
+    monkeypatch.setattr(goal_service, "create_goal", create)
+    ran = client.post("/api/v2/goals", json={"name": "x"}, headers=keyed(alice, "boom"))
+    again = client.post("/api/v2/goals", json={"name": "x"}, headers=keyed(alice, "boom"))
+    assert (ran.status_code, again.headers[REPLAYED]) == (201, "true")
 
 
 def test_a_rate_limited_request_is_not_kept(app, client, alice):
@@ -334,6 +344,8 @@ def test_a_rate_limited_request_is_not_kept(app, client, alice):
     done = client.post("/api/v2/goals/import", json=tree, headers=keyed(alice, "later"))
     assert done.status_code == 201
     assert REPLAYED not in done.headers
+    again = client.post("/api/v2/goals/import", json=tree, headers=keyed(alice, "later"))
+    assert (again.headers[REPLAYED], again.get_json()) == ("true", done.get_json())
 
 
 def test_an_answer_too_large_to_keep_is_not_replayed_nor_run_again(app, client, alice, monkeypatch):
@@ -370,6 +382,8 @@ def test_an_expired_key_is_a_new_request(app, client, alice, make_goal):
 
 def test_an_expired_key_may_name_another_request(app, client, alice):
     client.post("/api/v2/goals", json={"name": "one"}, headers=keyed(alice, "k"))
+    early = client.post("/api/v2/goals", json={"name": "two"}, headers=keyed(alice, "k"))
+    assert assert_problem(early, 422)["type"] == REUSED
     age_keys(app, service.RETENTION + timedelta(minutes=1))
     other = client.post("/api/v2/goals", json={"name": "two"}, headers=keyed(alice, "k"))
     assert other.status_code == 201
@@ -411,6 +425,7 @@ def test_expired_keys_are_purged_in_one_statement_now_and_then(app, client, alic
 
 def test_deleting_an_account_deletes_its_keys(app, client, alice, bob):
     client.post("/api/v2/goals", json={"name": "b"}, headers=keyed(bob, "bobs"))
+    assert kept_keys(app) == [(bob.id, "bobs", 201)]
     assert client.delete(f"/api/v2/users/{bob.id}", headers=alice.headers).status_code == 204
     assert kept_keys(app) == []
 
@@ -425,6 +440,10 @@ def test_without_the_header_no_statement_touches_the_keys(app, client, alice, st
     assert statements
     assert not [s for s in statements if "idempotency_keys" in s]
     assert kept_keys(app) == []
+    # With it, they do.
+    statements.clear()
+    client.post("/api/v2/goals", json={"name": "keyed"}, headers=keyed(alice, "with"))
+    assert [s for s in statements if "idempotency_keys" in s]
 
 
 def test_a_keyed_write_costs_a_look_up_a_claim_and_a_record_and_a_replay_one_read(
