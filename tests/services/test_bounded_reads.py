@@ -1,0 +1,160 @@
+"""Reads whose cost is bounded by what they read: no shape of forest makes one cost more.
+
+The database's work is counted, not timed: on PostgreSQL the rows it read from the goals
+table (the transaction's own statistics), on SQLite the steps of its virtual machine.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from overachiever.core.db import db, read_transaction
+from overachiever.goals import queries, results, service
+from overachiever.goals.schemas import GoalListQuery
+from overachiever.goals.tree import Stats
+from overachiever.users.models import User
+from tests.helpers import bulk_create_chain
+from tests.unit import reference_tree
+
+from .conftest import RETENTION, T0, Build
+
+# Rows of the goals table this transaction read so far (sequential scans and index fetches).
+_ROWS_READ = text(
+    "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)"
+    " FROM pg_stat_xact_user_tables WHERE relname = 'goals'"
+)
+
+
+class Work:
+    """What the database did while a block ran, in its own unit (see the module's docstring)."""
+
+    done = 0
+
+
+@contextmanager
+def measured() -> Iterator[Work]:
+    """Count the database's work while the block runs, in one read transaction."""
+    work = Work()
+    read_transaction()
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        steps = [0]
+
+        def tick() -> int:
+            steps[0] += 1
+            return 0  # go on
+
+        raw: Any = conn.connection.driver_connection
+        raw.set_progress_handler(tick, 100)
+        try:
+            yield work
+        finally:
+            raw.set_progress_handler(None, 0)
+        work.done = steps[0]
+    else:
+        before = int(conn.execute(_ROWS_READ).scalar_one())
+        yield work
+        work.done = int(conn.execute(_ROWS_READ).scalar_one()) - before
+    db.session.commit()
+
+
+def cost(call: Callable[[], Any]) -> int:
+    """The database's work for one call."""
+    with measured() as work:
+        call()
+    return work.done
+
+
+DEPTH = 2000
+
+
+@pytest.fixture
+def deep(owner: User) -> list[int]:
+    """A chain of 2 000 goals, each under the previous one."""
+    return bulk_create_chain(owner, (f"level {i}" for i in range(DEPTH)))
+
+
+def test_roll_ups_of_a_page_along_a_chain_read_the_chain_once(owner: User, deep: list[int]) -> None:
+    page = deep[::40]  # 50 goals, each above the next: their subtrees hold 50 000 goals in all
+    one_walk = cost(lambda: results.stats_for(deep[:1]))
+    page_walk = cost(lambda: results.stats_for(page))
+    # Walked goal by goal, the page read its chain 25 times over (50 subtrees of 1 000 goals
+    # on average); read as one union, about once.
+    assert page_walk < 2 * one_walk, (page_walk, one_walk)
+    got = results.stats_for(page)
+    for i, goal_id in enumerate(page):
+        below = DEPTH - 1 - 40 * i
+        assert got[goal_id] == Stats(children_count=1, descendants_count=below), goal_id
+
+
+def test_a_sorted_list_page_over_a_deep_chain_reads_each_goal_about_once(
+    owner: User, deep: list[int], build: Build
+) -> None:
+    # The shape of a one-minute request: a deep chain with a wide leaf, listed by creation.
+    build(owner, [{"name": f"leaf {i}"} for i in range(500)], parent_id=deep[-1])
+    every_goal_once = cost(lambda: results.stats_for(deep[:1]))
+    query = GoalListQuery(sort="created", limit=500)
+    listing = cost(lambda: service.list_goals(owner=owner, query=query))
+    # The page is the chain's first 500 goals, whose subtrees hold a million goals in all.
+    # The count, the sorted page and the roll-ups each read every goal about once.
+    assert listing < 5 * every_goal_once, (listing, every_goal_once)
+    items, total = service.list_goals(owner=owner, query=query)
+    assert total == DEPTH + 500
+    assert [r.stats.descendants_count for r in items] == [DEPTH + 499 - i for i in range(500)]
+
+
+# ---------------------------------------------------------------------------- against today's
+
+
+def _random_trees(rnd: random.Random, size: int) -> list[dict[str, Any]]:
+    """Nested import nodes of random shape (some of it chains), about a third of them done."""
+    nodes: list[dict[str, Any]] = []
+    tops: list[dict[str, Any]] = []
+    for i in range(size):
+        node: dict[str, Any] = {"name": f"g{i}", "children": []}
+        if rnd.random() < 0.3:
+            node.update(start=T0, end=T0 + timedelta(hours=1))
+        if not nodes or rnd.random() < 0.05:
+            tops.append(node)
+        else:
+            # Mostly under one of the last few goals: deep runs as well as bushes.
+            parent = nodes[max(0, len(nodes) - 1 - int(rnd.expovariate(0.3)))]
+            parent["children"].append(node)
+        nodes.append(node)
+    return tops
+
+
+def _stats_goal_by_goal(goal_ids: list[int]) -> dict[int, Stats]:
+    """Roll-ups as they were read before: each goal's subtree walked on its own."""
+    conn = db.session.connection()
+    rows = conn.execute(queries.STATS.on(conn), {"root_ids": goal_ids})
+    return {row.root: queries.stats_of(row) for row in rows}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_roll_ups_of_any_page_equal_those_of_each_goal_alone(
+    owner: User, build: Build, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    ids = build(owner, _random_trees(rnd, 150))
+    for goal_id in rnd.sample(ids, 6):  # trashed goals leave the roll-ups of their ancestors
+        if service.forest(owner=owner).rows.get(goal_id) is not None:
+            service.trash_goal(owner=owner, goal_id=goal_id, retention=RETENTION)
+    live = list(service.forest(owner=owner).rows)
+    expected = reference_tree.stats(service.forest(owner=owner))
+    pages = [
+        live,
+        rnd.sample(live, 2),
+        *(rnd.sample(live, rnd.randint(2, min(60, len(live)))) for _ in range(6)),
+    ]
+    for page in pages:
+        got = results.stats_for(page)
+        assert got == _stats_goal_by_goal(page)
+        assert got == {goal_id: expected[goal_id] for goal_id in page}
