@@ -312,6 +312,16 @@ NAME_TAKEN = (
 )
 
 
+# Which of :names (expanding) the owner's (:owner_id) live goals under :parent (0 at the top
+# level) have: a seek of the sibling-name index per name, however many siblings there are.
+NAMES_TAKEN = select(goal_table.c.name).where(
+    goal_table.c.owner_id == bindparam("owner_id"),
+    goal_table.c.deleted_at.is_(None),
+    func.coalesce(goal_table.c.parent_id, _ZERO) == bindparam("parent"),
+    goal_table.c.name.in_(bindparam("names", expanding=True)),
+)
+
+
 def siblings(owner_id: int, parent_id: int | None) -> Any:
     """The condition on Goal that selects the owner's live children of parent_id (or tops)."""
     return and_(

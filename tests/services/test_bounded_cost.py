@@ -1,7 +1,7 @@
-"""Reads whose cost is bounded by what they read: no shape of forest makes one cost more.
+"""Requests whose cost follows what they read or write: no shape of forest makes one cost more.
 
 The database's work is counted, not timed: on PostgreSQL the rows it read from the goals
-table (the transaction's own statistics), on SQLite the steps of its virtual machine.
+table (its statistics), on SQLite the steps of its virtual machine.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from overachiever.core.db import db, read_transaction
+from overachiever.core.db import db
+from overachiever.core.errors import NameConflict
 from overachiever.goals import queries, results, service
 from overachiever.goals.schemas import GoalListQuery
 from overachiever.goals.tree import Stats
@@ -25,10 +26,10 @@ from tests.unit import reference_tree
 
 from .conftest import RETENTION, T0, Build
 
-# Rows of the goals table this transaction read so far (sequential scans and index fetches).
+# Rows of the goals table read so far by every connection, once this one's are counted in.
 _ROWS_READ = text(
     "SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0)"
-    " FROM pg_stat_xact_user_tables WHERE relname = 'goals'"
+    " FROM pg_stat_user_tables WHERE relname = 'goals'"
 )
 
 
@@ -38,31 +39,48 @@ class Work:
     done = 0
 
 
+def _rows_read() -> int:
+    """Rows of the goals table read so far (PostgreSQL), this session's work included."""
+    # A backend adds its counts to the shared ones when it goes idle, and only now and then:
+    # made to at once, they are in by the time its next statement runs.
+    db.session.execute(text("SELECT pg_stat_force_next_flush()"))
+    db.session.commit()
+    rows = int(db.session.execute(_ROWS_READ).scalar_one())
+    db.session.commit()
+    return rows
+
+
 @contextmanager
 def measured() -> Iterator[Work]:
-    """Count the database's work while the block runs, in one read transaction."""
+    """Count the database's work while the block runs, across its transactions."""
     work = Work()
-    read_transaction()
-    conn = db.session.connection()
-    if conn.dialect.name == "sqlite":
-        steps = [0]
-
-        def tick() -> int:
-            steps[0] += 1
-            return 0  # go on
-
-        raw: Any = conn.connection.driver_connection
-        raw.set_progress_handler(tick, 100)
-        try:
-            yield work
-        finally:
-            raw.set_progress_handler(None, 0)
-        work.done = steps[0]
-    else:
-        before = int(conn.execute(_ROWS_READ).scalar_one())
+    db.session.commit()  # the block starts without a connection, as a request does
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        before = _rows_read()
         yield work
-        work.done = int(conn.execute(_ROWS_READ).scalar_one()) - before
-    db.session.commit()
+        work.done = _rows_read() - before
+        return
+    steps = [0]
+    touched: list[Any] = []
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0  # go on
+
+    def count_on(dbapi_conn: Any, *_args: Any) -> None:
+        dbapi_conn.set_progress_handler(tick, 10)
+        touched.append(dbapi_conn)
+
+    event.listen(engine, "checkout", count_on)
+    try:
+        yield work
+        db.session.commit()
+    finally:
+        event.remove(engine, "checkout", count_on)
+        for dbapi_conn in touched:
+            dbapi_conn.set_progress_handler(None, 0)
+    work.done = steps[0]
 
 
 def cost(call: Callable[[], Any]) -> int:
@@ -158,3 +176,69 @@ def test_roll_ups_of_any_page_equal_those_of_each_goal_alone(
         got = results.stats_for(page)
         assert got == _stats_goal_by_goal(page)
         assert got == {goal_id: expected[goal_id] for goal_id in page}
+
+
+# ---------------------------------------------------------------------------- text search
+
+
+# Goals whose names hold what a pattern language would take for operators, and near misses.
+_NAMES = ("a.c", "abc", "(x|y)*", "x", "***=x", "\\d", "1", "^$", "[ab]", "a", "50% done")
+_NAMES += ("500 done", "snake_case", "snakecase", "été", "ete")
+_DESCRIBED = {"name": "in description", "description": "a case study"}
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("A.C", ["a.c"]),  # no character is special: not "any character"
+        ("(x|y)*", ["(x|y)*"]),
+        ("***=", ["***=x"]),
+        ("\\d", ["\\d"]),
+        ("^$", ["^$"]),
+        ("[ab]", ["[ab]"]),
+        ("50%", ["50% done"]),
+        ("_", ["snake_case"]),
+        ("été", ["été"]),
+        ("STUDY", ["in description"]),
+    ],
+)
+def test_search_text_is_matched_literally_ignoring_case(
+    owner: User, build: Build, q: str, found: list[str]
+) -> None:
+    build(owner, [*({"name": name} for name in _NAMES), _DESCRIBED])
+    results_, total = service.list_goals(owner=owner, query=GoalListQuery(q=q))
+    assert sorted(r.goal.name for r in results_) == found
+    assert total == len(found)
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def test_importing_under_a_wide_parent_looks_up_only_the_names_imported(
+    owner: User, build: Build
+) -> None:
+    narrow, wide = build(owner, [{"name": "narrow"}, {"name": "wide"}])
+    build(owner, [{"name": f"child {i}"} for i in range(3)], parent_id=narrow)
+    build(owner, [{"name": f"child {i}"} for i in range(3000)], parent_id=wide)
+    beside_3 = cost(lambda: build(owner, [{"name": "one more"}], parent_id=narrow))
+    beside_3000 = cost(lambda: build(owner, [{"name": "one more"}], parent_id=wide))
+    # Reading every sibling's name cost a thousand times more beside 3 000 children.
+    assert beside_3000 < 2 * beside_3, (beside_3000, beside_3)
+    with pytest.raises(NameConflict, match="'child 2999', 'child 7' already exist under goal"):
+        build(owner, [{"name": "child 7"}, {"name": "new"}, {"name": "child 2999"}], parent_id=wide)
+
+
+def test_an_import_of_done_and_open_goals_is_a_few_inserts(
+    owner: User, build: Build, count_queries: Any
+) -> None:
+    done = {"start": T0, "end": T0 + timedelta(hours=1)}
+    trees = [{"name": f"g{i}", **(done if i % 3 == 0 else {})} for i in range(600)]
+    trees[1]["due"] = T0
+    with count_queries() as log:
+        ids = build(owner, trees)
+    inserts = [s for s in log.statements if s.lstrip().upper().startswith("INSERT")]
+    # Rows that leave out different columns went in one statement per run: 400 here.
+    assert len(inserts) <= 2, len(inserts)
+    forest = service.forest(owner=owner)
+    assert [forest.rows[i].end is not None for i in ids] == [i % 3 == 0 for i in range(600)]
+    assert [forest.rows[i].due for i in ids[:3]] == [None, T0, None]
