@@ -27,8 +27,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.selectable import CTE, CompoundSelect, FromClause
+from sqlalchemy.sql.selectable import CTE, CompoundSelect, FromClause, Subquery
 
 from ..core.types import MAX_POSITION
 from ..users.models import User
@@ -64,13 +65,13 @@ def _step(
     SQLite has no LATERAL, and needs none: its planner seeks the index for each walked goal.
     """
     reached = goal_table.alias("step")
-    condition = link(reached)
-    if live:
-        condition = and_(condition, reached.c.deleted_at.is_(None))
     if not lateral:
+        condition = link(reached)
+        if live:
+            condition = and_(condition, reached.c.deleted_at.is_(None))
         return walked.join(reached, condition), reached.c
-    fenced = select(reached).where(condition).offset(0).lateral("step")
-    return walked.join(fenced, true()), fenced.c
+    fenced = select(reached).where(link(reached)).offset(0).lateral("step")
+    return walked.join(fenced, fenced.c.deleted_at.is_(None) if live else true()), fenced.c
 
 
 class ByDialect(Generic[_S]):
@@ -83,6 +84,22 @@ class ByDialect(Generic[_S]):
     def on(self, conn: Connection) -> _S:
         """The form for this connection's database."""
         return self._forms[conn.dialect.name == "postgresql"]
+
+
+def _by_id(name: str) -> Subquery:
+    """The goal whose id is :name, looked up by its key alone, behind an OFFSET 0 fence.
+
+    Given the owner and trash conditions beside the id, PostgreSQL without statistics (a new
+    or just restored table) weighs the partial sibling-name index, which also holds owner_id
+    and implies deleted_at IS NULL, as cheap as the key, and may read the owner's every goal
+    in it to find one. The conditions go outside the fence, on the one row found.
+    """
+    return (
+        select(goal_table)
+        .where(goal_table.c.id == bindparam(name))
+        .offset(0)
+        .subquery(name.removesuffix("_id"))
+    )
 
 
 # ---------------------------------------------------------------------------- tree walks
@@ -114,8 +131,9 @@ def _subtree_statement(lateral: bool) -> Select[Any]:
     )
 
 
-def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None) -> CTE:
-    """The walk that roll-ups are summed over: the live subtree of each goal `roots` selects.
+def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None, source: Any = goal_table) -> CTE:
+    """The walk that roll-ups are summed over: the live subtree of each goal `roots` selects
+    (from source: the goals table, or a goal found by _by_id).
 
     Each row carries its walk's root, its level (0 root, 1 child, 2 deeper), its parent,
     whether it is done, and whether a goal above it (up to the root) is done. With stop_at (a
@@ -124,11 +142,11 @@ def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None) -> CTE:
     """
     sub = (
         select(
-            goal_table.c.id.label("root"),
-            goal_table.c.id,
-            goal_table.c.parent_id,
+            source.c.id.label("root"),
+            source.c.id,
+            source.c.parent_id,
             _ZERO.label("level"),
-            _flag(goal_table.c.end.is_not(None)).label("done"),
+            _flag(source.c.end.is_not(None)).label("done"),
             _ZERO.label("under_done"),
             *([] if stop_at is None else [_ZERO.label("stop")]),
         )
@@ -182,13 +200,13 @@ def _rollups(sub: Any, own: Any = None) -> list[Any]:
     ]
 
 
-def _stats_statement(roots: Any, lateral: bool) -> Select[Any]:
+def _stats_statement(roots: Any, lateral: bool, source: Any = goal_table) -> Select[Any]:
     """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
 
     Each root's subtree is walked on its own: for a single goal (or goals whose subtrees do
     not overlap) that is the least work; PAGE_STATS is for goals that may be nested.
     """
-    sub = _stats_walk(roots, lateral)
+    sub = _stats_walk(roots, lateral, source=source)
     return select(sub.c.root, *_rollups(sub)).group_by(sub.c.root)
 
 
@@ -212,12 +230,13 @@ def _page_stats_statement(lateral: bool) -> CompoundSelect[Any]:
 
 def _goal_statement(lateral: bool) -> Select[Any]:
     """One live goal of one owner with its roll-ups: a single query for a single read."""
+    source = _by_id("goal_id") if lateral else goal_table
     one = and_(
-        goal_table.c.id == bindparam("goal_id"),
-        goal_table.c.owner_id == bindparam("owner_id"),
-        goal_table.c.deleted_at.is_(None),
+        source.c.id == bindparam("goal_id"),
+        source.c.owner_id == bindparam("owner_id"),
+        source.c.deleted_at.is_(None),
     )
-    rollup = _stats_statement(one, lateral).subquery("rollup")
+    rollup = _stats_statement(one, lateral, source).subquery("rollup")
     # The goal's own row is looked up by its key too: joined on rollup.root alone, PostgreSQL
     # may expect many roll-up rows and hash-join a scan of the whole goals table.
     return (
@@ -289,8 +308,9 @@ SUBTREE_IDS = ByDialect(_subtree_ids_statement)
 # Ids from :start_id up through its ancestors, stopping at :goal_id.
 ANCESTORS = ByDialect(_ancestors_statement)
 # One live goal (:goal_id) of one owner (:owner_id), as an ORM object.
-FIND_LIVE = select(Goal).where(
-    Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
+_found = aliased(Goal, _by_id("goal_id"))
+FIND_LIVE = select(_found).where(
+    _found.owner_id == bindparam("owner_id"), _found.deleted_at.is_(None)
 )
 
 
