@@ -205,11 +205,14 @@ def test_postgresql_walks_trees_and_finds_positions_by_index_whatever_its_statis
         walks = {
             "goal": (queries.GOAL, {"goal_id": root, "owner_id": reader.id}),
             "roll-ups": (queries.STATS, {"root_ids": [root, child]}),
+            "page roll-ups": (queries.PAGE_STATS, {"root_ids": [root, child, grandchild]}),
+            "one goal": (queries.FIND_LIVE, {"goal_id": child, "owner_id": reader.id}),
             "subtree": (queries.SUBTREE, {"root_id": root}),
             "trash": (queries.SUBTREE_IDS, {"root_id": root}),
             "ancestors": (queries.ANCESTORS, {"start_id": grandchild, "goal_id": 0}),
             # The next top-level position of the account with thousands of top-level goals.
             "position": (queries.NEXT_POSITION[True], {"sibling_owner": other.id}),
+            "names": (queries.NAMES_TAKEN, {"owner_id": other.id, "parent": 0, "names": ["a"]}),
         }
         for name, (statement, params) in walks.items():
             if isinstance(statement, queries.ByDialect):

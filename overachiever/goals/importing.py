@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
 from ..core.errors import Invalid, NameConflict
@@ -19,9 +19,9 @@ from ..core.types import MAX_POSITION, utcnow
 from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import Goal
-from .queries import PLANNER_ROWS, siblings
+from .queries import PLANNER_ROWS
 from .quota import check_room
-from .rules import live_goal, new_goal_row, next_position
+from .rules import live_goal, new_goal_row, next_position, taken_names
 from .schemas import ImportFields
 
 MAX_ERRORS = 50
@@ -101,10 +101,7 @@ def import_trees(
             live_goal(owner.id, parent_id, "parent goal")
         check_room(owner_id=owner.id, adding=len(nodes), max_goals=max_goals)
         tops = [n for n in nodes if n.parent is None]
-        existing = set(
-            session.execute(select(Goal.name).where(siblings(owner.id, parent_id))).scalars()
-        )
-        clash = sorted({n.fields.name for n in tops} & existing)
+        clash = taken_names(owner.id, parent_id, [n.fields.name for n in tops])
         if clash:
             where = "at the top level" if parent_id is None else f"under goal {parent_id}"
             raise NameConflict(f"goals named {', '.join(map(repr, clash))} already exist {where}")
@@ -130,14 +127,22 @@ def import_trees(
                 params.append(
                     new_goal_row(owner.id, node.fields, now, parent_id=under, position=position)
                 )
+            # A level is a few multi-row INSERTs: NULLs are sent rather than left out (rows
+            # leaving out different columns, a done goal's end, would each need a statement),
+            # and new ids are matched by parent and name, unique among live siblings, rather
+            # than by RETURNING order, which SQLite only keeps by inserting row by row.
             try:
                 result = session.execute(
-                    insert(Goal).returning(Goal.id, sort_by_parameter_order=True), params
+                    insert(Goal)
+                    .returning(Goal.parent_id, Goal.name, Goal.id)
+                    .execution_options(render_nulls=True),
+                    params,
                 )
             except IntegrityError as exc:
                 raise NameConflict("two imported siblings share a name") from exc
-            for i, new_id in zip(members, result.scalars().all(), strict=True):
-                ids[i] = new_id
+            made = {(under, name): new_id for under, name, new_id in result}
+            for i, row in zip(members, params, strict=True):
+                ids[i] = made[row["parent_id"], row["name"]]
         _refresh_statistics(session, len(nodes))
     return ids
 

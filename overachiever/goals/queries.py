@@ -20,13 +20,16 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    null,
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnClause
-from sqlalchemy.sql.selectable import CTE, FromClause
+from sqlalchemy.sql.selectable import CTE, CompoundSelect, FromClause, Subquery
 
 from ..core.types import MAX_POSITION
 from ..users.models import User
@@ -62,13 +65,13 @@ def _step(
     SQLite has no LATERAL, and needs none: its planner seeks the index for each walked goal.
     """
     reached = goal_table.alias("step")
-    condition = link(reached)
-    if live:
-        condition = and_(condition, reached.c.deleted_at.is_(None))
     if not lateral:
+        condition = link(reached)
+        if live:
+            condition = and_(condition, reached.c.deleted_at.is_(None))
         return walked.join(reached, condition), reached.c
-    fenced = select(reached).where(condition).offset(0).lateral("step")
-    return walked.join(fenced, true()), fenced.c
+    fenced = select(reached).where(link(reached)).offset(0).lateral("step")
+    return walked.join(fenced, fenced.c.deleted_at.is_(None) if live else true()), fenced.c
 
 
 class ByDialect(Generic[_S]):
@@ -81,6 +84,22 @@ class ByDialect(Generic[_S]):
     def on(self, conn: Connection) -> _S:
         """The form for this connection's database."""
         return self._forms[conn.dialect.name == "postgresql"]
+
+
+def _by_id(name: str) -> Subquery:
+    """The goal whose id is :name, looked up by its key alone, behind an OFFSET 0 fence.
+
+    Given the owner and trash conditions beside the id, PostgreSQL without statistics (a new
+    or just restored table) weighs the partial sibling-name index, which also holds owner_id
+    and implies deleted_at IS NULL, as cheap as the key, and may read the owner's every goal
+    in it to find one. The conditions go outside the fence, on the one row found.
+    """
+    return (
+        select(goal_table)
+        .where(goal_table.c.id == bindparam(name))
+        .offset(0)
+        .subquery(name.removesuffix("_id"))
+    )
 
 
 # ---------------------------------------------------------------------------- tree walks
@@ -112,29 +131,35 @@ def _subtree_statement(lateral: bool) -> Select[Any]:
     )
 
 
-def _stats_statement(roots: Any, lateral: bool) -> Select[Any]:
-    """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
+def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None, source: Any = goal_table) -> CTE:
+    """The walk that roll-ups are summed over: the live subtree of each goal `roots` selects
+    (from source: the goals table, or a goal found by _by_id).
 
-    The recursive walk carries, per goal, its level (0 root, 1 child, 2 deeper), its parent,
-    whether it is done, and whether a goal above it (up to the root) is done. A goal is a leaf
-    unless it is some walked goal's parent, so leaves = goals - distinct parents; a leaf counts
-    as done when it or a goal above it is done, and a parent's own flag is its children's
-    `under_done`, so done leaves = flagged goals - distinct parents of under_done children.
+    Each row carries its walk's root, its level (0 root, 1 child, 2 deeper), its parent,
+    whether it is done, and whether a goal above it (up to the root) is done. With stop_at (a
+    condition on a reached goal), a reached goal that meets it is marked `stop` and not walked
+    on from: it is a root of its own walk, whose rows are not repeated under this one.
     """
     sub = (
         select(
-            goal_table.c.id.label("root"),
-            goal_table.c.id,
-            goal_table.c.parent_id,
+            source.c.id.label("root"),
+            source.c.id,
+            source.c.parent_id,
             _ZERO.label("level"),
-            _flag(goal_table.c.end.is_not(None)).label("done"),
+            _flag(source.c.end.is_not(None)).label("done"),
             _ZERO.label("under_done"),
+            *([] if stop_at is None else [_ZERO.label("stop")]),
         )
         .where(roots)
         .cte("stats_sub", recursive=True)
     )
-    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
-    sub = sub.union_all(
+
+    def link(reached: Any) -> Any:
+        below = reached.c.parent_id == sub.c.id
+        return below if stop_at is None else and_(below, sub.c.stop == 0)
+
+    children, child = _step(sub, link, lateral)
+    return sub.union_all(
         select(
             sub.c.root,
             child.id,
@@ -142,32 +167,76 @@ def _stats_statement(roots: Any, lateral: bool) -> Select[Any]:
             case((sub.c.level == 0, _ONE), else_=literal_column("2")),
             _flag(child.end.is_not(None)),
             _flag(sub.c.done + sub.c.under_done > 0),
+            *([] if stop_at is None else [_flag(stop_at(child))]),
         ).select_from(children)
     )
+
+
+def _rollups(sub: Any, own: Any = None) -> list[Any]:
+    """The roll-up aggregates of a _stats_walk, grouped by root (in stats_of's names).
+
+    A goal is a leaf unless it is some walked goal's parent, so leaves = goals - distinct
+    parents; a leaf counts as done when it or a goal above it is done, and a parent's own flag
+    is its children's `under_done`, so done leaves = flagged goals - distinct parents of
+    under_done children. With own, only the goals it selects count as leaves (the others are
+    the roots of walks of their own, which count their leaves).
+    """
     below = sub.c.level > 0
+    flagged = sub.c.done + sub.c.under_done > 0
     parents = func.count(case((below, sub.c.parent_id)).distinct())
     flagged_parents = func.count(
         case((and_(below, sub.c.under_done == 1), sub.c.parent_id)).distinct()
     )
-    return select(
-        sub.c.root,
+    goals = func.count() if own is None else func.sum(_flag(own))
+    return [
         func.sum(_flag(sub.c.level == 1)).label("children_count"),
         func.sum(_flag(below)).label("descendants_count"),
         func.sum(case((below, sub.c.done), else_=_ZERO)).label("done_descendants_count"),
-        (func.count() - parents).label("leaves"),
-        (func.sum(_flag(sub.c.done + sub.c.under_done > 0)) - flagged_parents).label("done_leaves"),
+        (goals - parents).label("leaves"),
+        (func.sum(_flag(flagged if own is None else and_(own, flagged))) - flagged_parents).label(
+            "done_leaves"
+        ),
         func.max(case((sub.c.level == 0, sub.c.done), else_=_ZERO)).label("done"),
-    ).group_by(sub.c.root)
+    ]
+
+
+def _stats_statement(roots: Any, lateral: bool, source: Any = goal_table) -> Select[Any]:
+    """Roll-ups of each goal that `roots` selects, aggregated by the database: one row per root.
+
+    Each root's subtree is walked on its own: for a single goal (or goals whose subtrees do
+    not overlap) that is the least work; PAGE_STATS is for goals that may be nested.
+    """
+    sub = _stats_walk(roots, lateral, source=source)
+    return select(sub.c.root, *_rollups(sub)).group_by(sub.c.root)
+
+
+def _page_stats_statement(lateral: bool) -> CompoundSelect[Any]:
+    """Roll-ups of the live goals in :root_ids, which may lie inside each other's subtrees.
+
+    Walked root by root, a goal under k of them would be read k times: a page of 500 goals
+    along one chain would read the chain's subtree 500 times. Instead each walk stops at the
+    next goal of :root_ids it meets, so every goal is read once, in the region of the nearest
+    goal of :root_ids above it (or itself). The rows are each region's roll-ups (nested NULL),
+    which count a goal where its walk stopped as a child or descendant but not its subtree,
+    and one row per such goal (nested: its id, done: whether a goal of the region above it is
+    done); nest_stats adds the regions up.
+    """
+    page: Any = bindparam("root_ids", expanding=True)
+    sub = _stats_walk(goal_table.c.id.in_(page), lateral, lambda goal: goal.id.in_(page))
+    regions = select(sub.c.root, null().label("nested"), *_rollups(sub, own=sub.c.stop == 0))
+    stops = select(sub.c.root, sub.c.id, *[_ZERO] * 5, sub.c.under_done).where(sub.c.stop == 1)
+    return union_all(regions.group_by(sub.c.root), stops)
 
 
 def _goal_statement(lateral: bool) -> Select[Any]:
     """One live goal of one owner with its roll-ups: a single query for a single read."""
+    source = _by_id("goal_id") if lateral else goal_table
     one = and_(
-        goal_table.c.id == bindparam("goal_id"),
-        goal_table.c.owner_id == bindparam("owner_id"),
-        goal_table.c.deleted_at.is_(None),
+        source.c.id == bindparam("goal_id"),
+        source.c.owner_id == bindparam("owner_id"),
+        source.c.deleted_at.is_(None),
     )
-    rollup = _stats_statement(one, lateral).subquery("rollup")
+    rollup = _stats_statement(one, lateral, source).subquery("rollup")
     # The goal's own row is looked up by its key too: joined on rollup.root alone, PostgreSQL
     # may expect many roll-up rows and hash-join a scan of the whole goals table.
     return (
@@ -224,10 +293,14 @@ FOREST = (
 SUBTREE = ByDialect(
     lambda lateral: _subtree_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
 )
-# Roll-ups of each live goal in :root_ids, one row per goal (read with stats_of).
+# Roll-ups of each live goal in :root_ids, one row per goal (read with stats_of); for goals
+# whose subtrees do not overlap, such as a single goal.
 STATS = ByDialect(
     partial(_stats_statement, goal_table.c.id.in_(bindparam("root_ids", expanding=True)))
 )
+# Roll-ups of the live goals in :root_ids, which may be nested: rows of regions and of the
+# goals nested in them, for nest_stats.
+PAGE_STATS = ByDialect(_page_stats_statement)
 # One live goal (:goal_id) of one owner (:owner_id), its row with its roll-ups.
 GOAL = ByDialect(_goal_statement)
 # Ids of the live subtree under :root_id.
@@ -235,8 +308,9 @@ SUBTREE_IDS = ByDialect(_subtree_ids_statement)
 # Ids from :start_id up through its ancestors, stopping at :goal_id.
 ANCESTORS = ByDialect(_ancestors_statement)
 # One live goal (:goal_id) of one owner (:owner_id), as an ORM object.
-FIND_LIVE = select(Goal).where(
-    Goal.id == bindparam("goal_id"), Goal.owner_id == bindparam("owner_id"), LIVE
+_found = aliased(Goal, _by_id("goal_id"))
+FIND_LIVE = select(_found).where(
+    _found.owner_id == bindparam("owner_id"), _found.deleted_at.is_(None)
 )
 
 
@@ -255,6 +329,16 @@ NAME_TAKEN = (
         goal_table.c.id != bindparam("exclude"),
     )
     .limit(1)
+)
+
+
+# Which of :names (expanding) the owner's (:owner_id) live goals under :parent (0 at the top
+# level) have: a seek of the sibling-name index per name, however many siblings there are.
+NAMES_TAKEN = select(goal_table.c.name).where(
+    goal_table.c.owner_id == bindparam("owner_id"),
+    goal_table.c.deleted_at.is_(None),
+    func.coalesce(goal_table.c.parent_id, _ZERO) == bindparam("parent"),
+    goal_table.c.name.in_(bindparam("names", expanding=True)),
 )
 
 

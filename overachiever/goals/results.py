@@ -11,8 +11,8 @@ from sqlalchemy.engine import Row
 
 from ..core.db import db
 from .models import Goal
-from .queries import STATS, stats_of
-from .tree import Stats
+from .queries import PAGE_STATS, STATS, stats_of
+from .tree import Stats, nest_stats
 
 
 @dataclass(slots=True)
@@ -54,12 +54,26 @@ class GoalResult:
 
 
 def stats_for(root_ids: Sequence[int]) -> dict[int, Stats]:
-    """Roll-ups of each goal in root_ids (which must be live goals): one query."""
+    """Roll-ups of each goal in root_ids (which must be live goals): one query.
+
+    One goal's are summed up by the database. Several goals may lie in each other's subtrees
+    (a page of goals along one chain): theirs are read region by region, every goal once, and
+    added up here, so a page costs the union of its subtrees, not their sum.
+    """
     if not root_ids:
         return {}
     conn = db.session.connection()
-    rows = conn.execute(STATS.on(conn), {"root_ids": list(root_ids)})
-    return {row.root: stats_of(row) for row in rows}
+    params = {"root_ids": list(root_ids)}
+    if len(root_ids) == 1:
+        return {row.root: stats_of(row) for row in conn.execute(STATS.on(conn), params)}
+    regions: dict[int, Stats] = {}
+    nested: dict[int, list[tuple[int, bool]]] = {}
+    for row in conn.execute(PAGE_STATS.on(conn), params):
+        if row.nested is None:
+            regions[row.root] = stats_of(row)
+        else:
+            nested.setdefault(row.root, []).append((row.nested, bool(row.done)))
+    return nest_stats(regions, nested)
 
 
 def result_of(goal: Goal) -> GoalResult:

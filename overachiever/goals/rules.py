@@ -7,7 +7,7 @@ no goal moves under itself; no goal ends before it starts; a write honours If-Ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +17,12 @@ from ..core.db import db
 from ..core.errors import CycleConflict, Invalid, NameConflict, NotFound, PreconditionFailed
 from ..core.types import MAX_POSITION
 from .models import Goal
-from .queries import ANCESTORS, FIND_LIVE, NAME_TAKEN, NEXT_POSITION, siblings
+from .queries import ANCESTORS, FIND_LIVE, NAME_TAKEN, NAMES_TAKEN, NEXT_POSITION, siblings
 from .results import result_of
 from .schemas import GoalCreate, ImportFields
 
+# Names looked up in one statement by taken_names.
+_NAMES_PER_LOOKUP = 500
 # Checks an If-Match header against the current ETag; None when no header was sent.
 EtagCheck = Callable[[str], bool] | None
 
@@ -74,6 +76,23 @@ def check_name_free(
     params = {"owner_id": owner_id, "parent": parent_id or 0, "name": name, "exclude": exclude or 0}
     if db.session.execute(NAME_TAKEN, params).first() is not None:
         raise name_taken(name, parent_id)
+
+
+def taken_names(owner_id: int, parent_id: int | None, names: Sequence[str]) -> list[str]:
+    """Those of names that live siblings under parent_id already have, sorted.
+
+    Looked up name by name (in batches that stay under both databases' limits on parameters),
+    so the cost follows the names asked about, not the number of siblings.
+    """
+    taken: set[str] = set()
+    for start in range(0, len(names), _NAMES_PER_LOOKUP):
+        params = {
+            "owner_id": owner_id,
+            "parent": parent_id or 0,
+            "names": list(names[start : start + _NAMES_PER_LOOKUP]),
+        }
+        taken.update(db.session.execute(NAMES_TAKEN, params).scalars())
+    return sorted(taken)
 
 
 def next_position(owner_id: int, parent_id: int | None) -> int:

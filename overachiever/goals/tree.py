@@ -62,6 +62,34 @@ class Stats:
         return self.done_leaves / self.leaves if self.leaves else 0.0
 
 
+def nest_stats(
+    regions: dict[int, Stats], nested: dict[int, list[tuple[int, bool]]]
+) -> dict[int, Stats]:
+    """Roll-ups of goals whose subtrees may contain each other, from the roll-ups of regions.
+
+    A goal's region is its subtree down to the next goals of `regions` below it, which it
+    counts as children or descendants, but not their subtrees. nested[p] lists those goals q
+    next below p's region, each with whether a goal of p's region above q is done (then every
+    leaf under q is done for p). Regions are added up deepest first, with an explicit queue;
+    the given Stats objects are updated in place.
+    """
+    inside = {q for below in nested.values() for q, _ in below}
+    order = [p for p in regions if p not in inside]
+    i = 0
+    while i < len(order):
+        order.extend(q for q, _ in nested.get(order[i], ()))
+        i += 1
+    for p in reversed(order):
+        total = regions[p]
+        for q, under_done in nested.get(p, ()):
+            part = regions[q]
+            total.descendants_count += part.descendants_count
+            total.done_descendants_count += part.done_descendants_count
+            total.leaves += part.leaves
+            total.done_leaves += part.leaves if under_done else part.done_leaves
+    return regions
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while a big forest is read in.

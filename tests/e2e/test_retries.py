@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import Watched, new_account, sign_in, wait_until_idle
 from tests.e2e.test_ui import expect, goals_by_name, row
+from tests.support.browser import Watched, new_account, sign_in, wait_until_idle
 
 pytestmark = [pytest.mark.live, pytest.mark.browser]
 
