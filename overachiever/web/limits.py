@@ -6,6 +6,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from .auth import current_user
+
 # Flask-Limiter settings whose limits its before-request hook enforces (not a decorator).
 MIDDLEWARE_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
@@ -24,8 +26,6 @@ def login_account() -> str:
 
 def caller_account() -> str:
     """Rate-limit key: the account of the request's bearer token (checked before the limit)."""
-    from .auth import current_user  # auth needs the services; limits is loaded before them
-
     return f"user:{current_user().id}"
 
 
