@@ -60,6 +60,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     SIGNUP = "open"
     LOGIN_LIMIT = "10/minute"
+    SIGNUP_LIMIT = "10/hour"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "overachiever"
@@ -105,6 +106,8 @@ class Config:
             env["MAX_CONTENT_LENGTH"] = _int_env("OVERACHIEVER_MAX_BODY", cls.MAX_CONTENT_LENGTH)
         if limit := os.environ.get("OVERACHIEVER_LOGIN_LIMIT"):
             env["LOGIN_LIMIT"] = _rate_limit_env("OVERACHIEVER_LOGIN_LIMIT", limit)
+        if limit := os.environ.get("OVERACHIEVER_SIGNUP_LIMIT"):
+            env["SIGNUP_LIMIT"] = _rate_limit_env("OVERACHIEVER_SIGNUP_LIMIT", limit)
         if level := os.environ.get("LOG_LEVEL"):
             env["LOG_LEVEL"] = level.upper()
         if "OVERACHIEVER_TRUSTED_PROXIES" in os.environ:
@@ -119,6 +122,7 @@ class TestConfig(Config):
 
     TESTING = True
     LOGIN_LIMIT = "1000/minute"
+    SIGNUP_LIMIT = "1000/minute"
 
 
 def _normalise_database_url(url: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.db import db, read_transaction
 from ..core.errors import NameConflict, NotFound
+from ..core.search import contains_folded
 from ..core.types import utcnow
 from ..users.locks import owner_transaction
 from ..users.models import User
@@ -74,10 +75,7 @@ def list_goals(*, owner: User, query: GoalListQuery) -> tuple[list[GoalResult], 
         stmt = stmt.where(Goal.end.is_not(None))
     if query.q:
         stmt = stmt.where(
-            or_(
-                Goal.name.icontains(query.q, autoescape=True),
-                Goal.description.icontains(query.q, autoescape=True),
-            )
+            or_(contains_folded(Goal.name, query.q), contains_folded(Goal.description, query.q))
         )
     if query.due_before is not None:
         stmt = stmt.where(Goal.due < query.due_before)

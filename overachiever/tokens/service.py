@@ -59,7 +59,14 @@ BY_DIGEST = (
 
 
 def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
-    """The user a bearer token belongs to, if it is live; revocation is seen at once.
+    """The user a bearer token belongs to, if it is live (see authenticate_bearer)."""
+    found = authenticate_bearer(secret, touch_after=touch_after)
+    return found[0] if found is not None else None
+
+
+def authenticate_bearer(secret: str, *, touch_after: timedelta) -> tuple[User, int] | None:
+    """The user a bearer token belongs to and the token's id, if it is live; revocation is
+    seen at once.
 
     The token's last use is recorded when the one on record is touch_after old or more.
     """
@@ -83,7 +90,7 @@ def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
         with write_transaction() as session:
             session.execute(update(Token).where(Token.id == token_id).values(last_used_at=now))
-    return user
+    return user, token_id
 
 
 def list_tokens(user: User) -> Sequence[Token]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any, TypeVar, cast
 
 from apiflask import HTTPBasicAuth, HTTPTokenAuth
-from flask import current_app
+from flask import current_app, g
 
 from ..tokens import service as tokens
 from ..users import service as users
@@ -27,7 +27,11 @@ def token_touch_interval() -> timedelta:
 
 
 def _verify_token(token: str) -> User | None:
-    return tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
+    found = tokens.authenticate_bearer(token, touch_after=token_touch_interval()) if token else None
+    if found is None:
+        return None
+    user, g.token_id = found
+    return user
 
 
 def _verify_password(login: str, password: str) -> User | None:
@@ -50,6 +54,12 @@ def current_user() -> User:
     user = token_auth.current_user
     assert user is not None  # the view is behind auth_required
     return cast(User, user)
+
+
+def current_token_id() -> int:
+    """The id of the bearer token this request came with."""
+    token_id: int = g.token_id
+    return token_id
 
 
 def optional_user() -> User | None:
