@@ -373,6 +373,7 @@ def main() -> int:
             "OVERACHIEVER_RATELIMIT_PREFIX": prefix,
             "OVERACHIEVER_TRUSTED_PROXIES": "1",
             "OVERACHIEVER_LOGIN_LIMIT": "1000/minute",
+            "OVERACHIEVER_SIGNUP_LIMIT": "1000/minute",
         }
         results: dict[int, Server] = {}
 

@@ -111,6 +111,7 @@ class Suite:
                 app.stop()
             db.drop()
         self.memory(kind, postgres_url)
+        self.memory_v1(kind, postgres_url)
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]
@@ -460,6 +461,48 @@ class Suite:
         for s in self.series:
             if s.label == f"API ({kind})":
                 s.points[n] = nested
+
+    def memory_v1(self, kind: str, postgres_url: str | None, root: Path | None = None) -> float:
+        """Case 6: peak RSS of a worker writing an admin's v1.0 listing of every user's goals.
+
+        The goals of `plan.memory` are split among ten users; streamed, one user's forest at a
+        time is held. root: serve other code (a baseline checkout) instead. Returns the peak.
+        """
+        n, owners = self.plan.memory, 10
+        folder = Path(tempfile.mkdtemp(prefix=f"{kind}-memory-v1-", dir=self.out))
+        db = Database(kind, folder, postgres_url)
+        app = None
+        try:
+            names = ["admin"] + [f"owner-{i}" for i in range(owners)]
+            users = db.migrate_and_add_users(names)  # the first user is the administrator
+            for i in range(owners):
+                db.add_forest(users[f"owner-{i}"], n // owners)
+            app = start_app(db.url, folder / "server.log", root)
+            before = app.peak_rss_mb()
+            elapsed, size = timed_get(app.base + "/v1.0/goals", users["admin"].headers)
+            peak = app.peak_rss_mb()
+        finally:
+            if app is not None:
+                app.stop()
+            db.drop()
+        self.add(
+            Result(
+                "memory: v1.0 listing (admin)",
+                kind,
+                n,
+                f"{peak:.0f} MB peak",
+                f"{before:.0f} MB idle",
+                None,
+                "≤ 150 MB",
+                peak <= 150,
+            )
+        )
+        self.add(
+            Result(
+                "v1.0 listing (admin)", kind, n, _ms(elapsed), f"{size / 1e6:.1f} MB body", None, ""
+            )
+        )
+        return peak
 
 
 def _same_goal(app_url: str, rungs: dict[str, str], user: User) -> None:

@@ -100,6 +100,7 @@ def _start(args: list[str], env: dict[str, str], log: Path, root: Path | None = 
         # Far above what the write runs add, yet counted on every create, as in production.
         "OVERACHIEVER_MAX_GOALS": "10000000",
         "OVERACHIEVER_IMPORT_LIMIT": "100000/minute",
+        "OVERACHIEVER_SIGNUP_LIMIT": "100000/minute",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)

@@ -202,7 +202,7 @@ def users_list() -> None:
 @click.option("--password", default=None, help="Prompted for when left out.")
 @with_appcontext
 def users_set_password(name: str, password: str | None) -> None:
-    """Set a user's password."""
+    """Set a user's password; their tokens are revoked (they sign in again with it)."""
     from .users import service
 
     if password is None:
@@ -210,10 +210,10 @@ def users_set_password(name: str, password: str | None) -> None:
     if not 8 <= len(password) <= 1024:
         raise click.ClickException("a password has 8 to 1024 characters")
     try:
-        service.set_password(service.find_by_name(name), password)
+        revoked = service.set_password(service.find_by_name(name), password)
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"password of {name!r} changed")
+    click.echo(f"password of {name!r} changed; {revoked} of their tokens revoked")
 
 
 @main.group()

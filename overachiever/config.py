@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     signup: Signup = Field("open", alias="OVERACHIEVER_SIGNUP")
     max_body: Integer = Field(1024 * 1024, alias="OVERACHIEVER_MAX_BODY")
     login_limit: RateLimit = Field("10/minute", alias="OVERACHIEVER_LOGIN_LIMIT")
+    # Sign-ups per client address (each costs an argon2 hash).
+    signup_limit: RateLimit = Field("10/hour", alias="OVERACHIEVER_SIGNUP_LIMIT")
     # Imports per account (each may hold tens of thousands of goals, written under the lock).
     import_limit: RateLimit = Field("10/minute", alias="OVERACHIEVER_IMPORT_LIMIT")
     # Goals per account, trash included; 0 for no limit.
@@ -152,6 +154,7 @@ class Settings(BaseSettings):
         "signup": "SIGNUP",
         "max_body": "MAX_CONTENT_LENGTH",
         "login_limit": "LOGIN_LIMIT",
+        "signup_limit": "SIGNUP_LIMIT",
         "import_limit": "IMPORT_LIMIT",
         "max_goals": "MAX_GOALS",
         "log_level": "LOG_LEVEL",
@@ -251,6 +254,7 @@ class TestConfig(Config):
 
     TESTING = True
     LOGIN_LIMIT = "1000/minute"
+    SIGNUP_LIMIT = "1000/minute"
     IMPORT_LIMIT = "10000/minute"
     MAX_GOALS = 0
     # The least argon2id allows: the suite hashes thousands of passwords. The tests of the

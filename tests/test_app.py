@@ -24,6 +24,7 @@ ENV_VARS = (
     "OVERACHIEVER_LOGIN_LIMIT",
     "OVERACHIEVER_IMPORT_LIMIT",
     "OVERACHIEVER_MAX_GOALS",
+    "OVERACHIEVER_SIGNUP_LIMIT",
     "LOG_LEVEL",
     "OVERACHIEVER_TRUSTED_PROXIES",
     "OVERACHIEVER_TRASH_DAYS",
@@ -77,6 +78,7 @@ def test_environment_settings_are_read(monkeypatch):
     monkeypatch.setenv("OVERACHIEVER_SIGNUP", "closed")
     monkeypatch.setenv("OVERACHIEVER_MAX_BODY", "2048")
     monkeypatch.setenv("OVERACHIEVER_LOGIN_LIMIT", "5/second")
+    monkeypatch.setenv("OVERACHIEVER_SIGNUP_LIMIT", "20/day")
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("OVERACHIEVER_TRUSTED_PROXIES", "1")
     monkeypatch.setenv("OVERACHIEVER_TRASH_DAYS", "7")
@@ -85,6 +87,7 @@ def test_environment_settings_are_read(monkeypatch):
         "SIGNUP": "closed",
         "MAX_CONTENT_LENGTH": 2048,
         "LOGIN_LIMIT": "5/second",
+        "SIGNUP_LIMIT": "20/day",
         "LOG_LEVEL": "DEBUG",
         "TRUSTED_PROXIES": 1,
         "TRASH_RETENTION_DAYS": 7,
@@ -97,6 +100,7 @@ def test_environment_settings_are_read(monkeypatch):
         ("OVERACHIEVER_SIGNUP", "maybe"),
         ("OVERACHIEVER_MAX_BODY", "a lot"),
         ("OVERACHIEVER_LOGIN_LIMIT", "ten per minute"),
+        ("OVERACHIEVER_SIGNUP_LIMIT", "5"),
         ("OVERACHIEVER_TRUSTED_PROXIES", "yes"),
     ],
 )

@@ -14,12 +14,13 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql import Executable
 
 from . import writer_queue
+from .search import register_sqlite_functions
 
 # Deterministic constraint names, so migrations can address every constraint on both databases.
 NAMING_CONVENTION = {
@@ -78,6 +79,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
+            register_sqlite_functions(dbapi_conn)
 
         writer_queue.install(engine)
 
@@ -148,6 +150,23 @@ def read_transaction() -> None:
     transaction); it ends with the request.
     """
     _begin(db.session(), "read")
+
+
+@contextmanager
+def snapshot_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection of its own, reading one snapshot, for an answer written as it is read.
+
+    A streamed answer is written after the request has ended, and with it the request's
+    session; this connection lasts until the block ends (the answer is written or dropped).
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several statements, one snapshot; PostgreSQL's server-side cursors need the
+            # transaction too.
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        with transaction_mode("read"):
+            conn.begin()
+        yield conn
 
 
 @contextmanager

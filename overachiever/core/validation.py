@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 
+import email_validator
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    WithJsonSchema,
 )
 
 from .types import MAX_ID, MAX_POSITION
@@ -38,12 +40,49 @@ def _text_control_chars(value: str) -> str:
     return value
 
 
-def _plain_name(value: str) -> str:
-    """A user name in NFC, free of invisible format characters, so look-alikes cannot coexist."""
-    value = unicodedata.normalize("NFC", value)
-    if any(unicodedata.category(ch) == "Cf" for ch in value):
-        raise ValueError("must not contain invisible formatting characters")
-    return value
+# Format characters a name may hold: the zero-width joiner and non-joiner, which emoji
+# sequences and scripts such as Persian and the Indic ones need to be written correctly.
+JOINERS = "\u200c\u200d"
+
+
+def _plain_name(most: int, allowed: str = "") -> Callable[[str], str]:
+    """A name in NFC, free of invisible format characters (but `allowed`), so look-alikes
+    cannot coexist; at most `most` characters once composed."""
+
+    def check(value: str) -> str:
+        value = unicodedata.normalize("NFC", value)
+        if any(unicodedata.category(ch) == "Cf" and ch not in allowed for ch in value):
+            raise ValueError("must not contain invisible formatting characters")
+        # Composition rarely lengthens text, but a few characters decompose under NFC.
+        if len(value) > most:
+            raise ValueError(f"must have at most {most} characters in Unicode NFC")
+        return value
+
+    return check
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+# The service sends no mail: an address names an account and nothing is delivered to it, so
+# the special-use domains email-validator refuses by default (.test, .local, .localhost,
+# .onion, .invalid, .arpa), common on private networks and in tests, are accepted as they are
+# by JSON Schema's "email" format. (The library documents this list as the way to choose.)
+email_validator.SPECIAL_USE_DOMAIN_NAMES = []
+
+
+def _email(value: str) -> str:
+    """An e-mail address in email-validator's normal form (its domain lower-cased)."""
+    if "\r" in value or "\n" in value:
+        raise ValueError("value is not a valid email address: no line breaks allowed")
+    try:
+        address = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from None
+    if len(address.normalized) > 254:
+        raise ValueError("value is not a valid email address: more than 254 characters")
+    return address.normalized
 
 
 def _strip(value: Any) -> Any:
@@ -118,11 +157,11 @@ class _JsonSchema:
         return self.build()
 
 
-def _trimmed_line(most: int, refused: str, text: str) -> _JsonSchema:
+def _trimmed_line(most: int, refused: str, text: str, allowed: str = "") -> _JsonSchema:
     """A one-line string of 1..`most` characters once surrounding whitespace is trimmed."""
 
     def build() -> dict[str, Any]:
-        bad = _chars(refused)
+        bad = _chars(refused, but=allowed)
         space = _chars("", also=_whitespace())
         edge = bad + space
         pattern = f"^[{space}]*[^{edge}](?:[^{bad}]{{0,{most - 2}}}[^{edge}])?[{space}]*$"
@@ -156,7 +195,14 @@ GoalName = Annotated[
     BeforeValidator(_strip),
     Field(min_length=1, max_length=200),
     AfterValidator(_no_control_chars),
-    _trimmed_line(200, "Cc Cs", "1-200 characters once trimmed; no control characters"),
+    AfterValidator(_plain_name(200, JOINERS)),
+    _trimmed_line(
+        200,
+        "Cc Cs Cf",
+        "1-200 characters once trimmed, stored in Unicode NFC; no control or format characters "
+        "but the zero-width joiner and non-joiner",
+        allowed=JOINERS,
+    ),
 ]
 TokenName = Annotated[
     str,
@@ -170,8 +216,12 @@ UserName = Annotated[
     BeforeValidator(_strip),
     Field(min_length=1, max_length=64),
     AfterValidator(_no_control_chars),
-    AfterValidator(_plain_name),
-    _trimmed_line(64, "Cc Cs Cf", "1-64 characters once trimmed; no control or format characters"),
+    AfterValidator(_plain_name(64)),
+    _trimmed_line(
+        64,
+        "Cc Cs Cf",
+        "1-64 characters once trimmed, stored in Unicode NFC; no control or format characters",
+    ),
 ]
 Description = Annotated[
     str,
@@ -183,7 +233,15 @@ SearchText = Annotated[
     str,
     Field(max_length=200),
     AfterValidator(_no_control_chars),
-    _free_text(200, "Cc Cs", "", "No control characters"),
+    # Names are stored in NFC: a search typed in another form finds them too.
+    AfterValidator(_nfc),
+    _free_text(200, "Cc Cs", "", "No control characters; case is ignored"),
+]
+Email = Annotated[
+    str,
+    Field(max_length=254),
+    AfterValidator(_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp_string), AfterValidator(_to_utc)]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]

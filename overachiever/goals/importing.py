@@ -45,7 +45,6 @@ def parse_import(payload: Any) -> list[ImportedNode]:
         raise Invalid(
             "nothing to import", [{"loc": ["body"], "msg": "must hold at least one node"}]
         )
-    now = utcnow()
     errors: list[dict[str, Any]] = []
     nodes: list[ImportedNode] = []
     root_loc: list[Any] = ["body"]
@@ -72,8 +71,7 @@ def parse_import(payload: Any) -> list[ImportedNode]:
             errors.append({"loc": [*loc, "name"], "msg": f"duplicate sibling name {valid.name!r}"})
             continue
         names.add(valid.name)
-        # The start defaults to now (as for POST /goals), so an end in the past needs a start.
-        if valid.end is not None and valid.end < (valid.start or now):
+        if valid.start is not None and valid.end is not None and valid.end < valid.start:
             errors.append({"loc": [*loc, "end"], "msg": "must not be before start"})
             continue
         if not isinstance(children, list):

@@ -130,6 +130,14 @@ def check_no_cycle(goal_id: int, new_parent_id: int) -> None:
         )
 
 
+def default_start(start: datetime | None, end: datetime | None, now: datetime) -> datetime:
+    """A new goal's start: as given, else its creation time, or its end if that is earlier
+    (a goal recorded as done in the past started no later than it ended)."""
+    if start is not None:
+        return start
+    return min(now, end) if end is not None else now
+
+
 def new_goal_row(
     owner_id: int,
     fields: GoalCreate | ImportFields,
@@ -148,7 +156,7 @@ def new_goal_row(
         "parent_id": parent_id,
         "name": fields.name,
         "description": fields.description,
-        "start": fields.start or now,
+        "start": default_start(fields.start, fields.end, now),
         "end": fields.end,
         "due": fields.due,
         "created_at": now,

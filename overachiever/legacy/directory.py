@@ -8,15 +8,15 @@ problem+json 404/405.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, g, request
-from pydantic import EmailStr, Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..core.errors import DomainError, Malformed, Unauthorized
-from ..core.validation import Body, Id, UserName
+from ..core.validation import Body, Email, Id, UserName
 from ..tokens import service as tokens
 from ..users.models import User
 from ..web.auth import token_touch_interval
@@ -27,7 +27,6 @@ from .service import Entry
 
 bp = APIBlueprint("legacy_directory", __name__, url_prefix="/api/user", enable_openapi=False)
 
-Mail = Annotated[EmailStr, Field(max_length=254)]
 # Bulk requests are bounded so one request cannot hold the write lock for long.
 MAX_ITEMS = 1000
 
@@ -37,7 +36,7 @@ class Item(Body):
 
     id: Id | None = None
     name: UserName
-    mail: Mail
+    mail: Email
 
 
 class ItemPatch(Body):
@@ -45,7 +44,7 @@ class ItemPatch(Body):
 
     id: Id | None = None
     name: UserName | None = None
-    mail: Mail | None = None
+    mail: Email | None = None
 
 
 _ITEMS = TypeAdapter(list[Item])

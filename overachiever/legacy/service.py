@@ -8,22 +8,25 @@ is sent to v2, which addresses goals by id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import null, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from ..core.db import db, write_transaction
-from ..core.errors import Conflict, DomainError, Forbidden, NameConflict, NotFound
+from ..core.db import db, snapshot_connection, write_transaction
+from ..core.errors import Conflict, DomainError, Forbidden, Invalid, NameConflict, NotFound
 from ..core.types import MAX_ID, utcnow
 from ..goals import service as goal_service
 from ..goals.models import LIVE, Goal
 from ..goals.results import GoalResult
 from ..goals.schemas import GoalCreate, GoalPatch
-from ..goals.tree import Forest, Row, chunked, named_json
+from ..goals.tree import Forest, chunked, named_json
 from ..users import service as users
 from ..users.models import User
 
@@ -104,34 +107,62 @@ def create_account(actor: User, name: str, email: str, password: str) -> User:
     return users.create_user(name, email, password, actor=actor)
 
 
+# Rows are fetched in batches of this many (a server-side cursor on PostgreSQL).
+_STREAM_ROWS = 4096
+_users = User.__table__
+_goals = Goal.__table__
+
+
 def goal_trees(actor: User) -> Iterator[bytes]:
-    """{user name: {goal name: {child name: {...}}}} for the users the actor may see.
+    """{user name: {goal name: {child name: {...}}}} for the users the actor may see, streamed.
 
-    Two queries (users, then their live goals); the JSON is written with an explicit stack, so
-    a tree of any depth is valid JSON. The rows are read before the first byte is yielded.
+    Two queries, users and their live goals, read in batches as the answer is written, so one
+    user's forest at a time is held, never everyone's. The JSON is written with an explicit
+    stack, so a tree of any depth is valid JSON. Nothing is read until it is iterated.
     """
-    people = [(u.id, u.name) for u in visible_users(actor)]
-    stmt = select(Goal.owner_id, Goal.id, Goal.parent_id, Goal.name).where(LIVE)
-    if not actor.is_admin:
-        stmt = stmt.where(Goal.owner_id == actor.id)
-    per_owner: dict[int, list[Row]] = {}
-    for owner_id, goal_id, parent_id, name in db.session.execute(
-        stmt.order_by(Goal.position, Goal.id)
-    ):
-        per_owner.setdefault(owner_id, []).append(Row(goal_id, parent_id, name, None, None))
-    return chunked(_users_json(people, per_owner))
+    return chunked(_trees_json(db.engine, None if actor.is_admin else actor.id))
 
 
-def _users_json(people: list[tuple[int, str]], per_owner: dict[int, list[Row]]) -> Iterator[bytes]:
+def _trees_json(engine: Engine, only: int | None) -> Iterator[bytes]:
+    people = select(_users.c.id, _users.c.name).order_by(_users.c.id)
+    # Each owner's goals together, each parent's children together in sibling order: the
+    # order of the owner's tree index, so no sort is needed.
+    goals = select(
+        _goals.c.owner_id, _goals.c.id, _goals.c.parent_id, _goals.c.name, null(), null()
+    ).where(_goals.c.deleted_at.is_(None))
+    if only is not None:
+        people = people.where(_users.c.id == only)
+        goals = goals.where(_goals.c.owner_id == only)
+    goals = goals.order_by(_goals.c.owner_id, _goals.c.parent_id, _goals.c.position, _goals.c.id)
+    with snapshot_connection(engine) as conn:
+        users = conn.execute(people.execution_options(yield_per=_STREAM_ROWS))
+        rows = conn.execute(goals.execution_options(yield_per=_STREAM_ROWS))
+        yield from _users_json(users, rows)
+
+
+def _users_json(users: Iterable[Any], goals: Iterable[Any]) -> Iterator[bytes]:
+    """Merge users and their goals, both in user id order, into one JSON object."""
+    owners = groupby(goals, key=itemgetter(0))
+    owner_id, rows = next(owners, (None, iter(())))
     yield b"{"
-    for index, (user_id, user_name) in enumerate(people):
+    for index, (user_id, user_name) in enumerate(users):
         yield (b"," if index else b"") + orjson.dumps(user_name) + b":"
-        # Rows in sibling order; a goal whose parent is not among them would be a root.
-        yield from named_json(Forest(per_owner.get(user_id, [])))
+        if owner_id != user_id:
+            yield b"{}"
+            continue
+        # Rows are (owner_id, id, parent_id, name, end, due): the forest reads from the id on.
+        yield from named_json(Forest.from_grouped(map(itemgetter(slice(1, None)), rows)))
+        owner_id, rows = next(owners, (None, iter(())))
     yield b"}"
 
 
 # ---------------------------------------------------------------------------- directory
+
+
+# The largest id a directory client may choose (2^31 - 1). Ids handed out afterwards continue
+# after the largest one in use, so a chosen id near the top of the 64-bit range would leave
+# none for later accounts; below this bound, more than 9 * 10^18 always remain.
+MAX_CHOSEN_ID = 2**31 - 1
 
 
 @dataclass(slots=True)
@@ -178,6 +209,7 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
         entry.mail = users.normalise_email(entry.mail)
         try:
             users.check_user_name(entry.name)
+            _check_chosen_id(entry.id, index if bulk else None)
         except DomainError as exc:
             raise _in_item(index if bulk else None, exc) from exc
         for what, key in (
@@ -213,6 +245,15 @@ def directory_create(actor: User, entries: Sequence[Entry], bulk: bool) -> list[
             raise NameConflict("a user name, e-mail address or id is taken") from exc
         new_ids = [u.id for u in made]
     return new_ids
+
+
+def _check_chosen_id(chosen: int | None, index: int | None) -> None:
+    """Refuse (Invalid) an id a client may not choose, so that ids never run out."""
+    if chosen is None or chosen <= MAX_CHOSEN_ID:
+        return
+    loc: list[Any] = ["body", "item", *([] if index is None else [index]), "id"]
+    msg = f"must be at most {MAX_CHOSEN_ID} (leave it out to get the next free id)"
+    raise Invalid(f"a chosen id {msg}", [{"loc": loc, "msg": msg}])
 
 
 def _advance_id_sequence(at_least: int) -> None:

@@ -3,14 +3,14 @@ bodies, answered from the v2 services. Errors are RFC 9457 problems, as on v2.""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from apiflask import APIBlueprint
 from flask import Response, request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..core.errors import Malformed
-from ..core.validation import Description, GoalName, UserName
+from ..core.validation import Description, Email, GoalName, UserName
 from ..goals.results import GoalResult
 from ..users.models import User
 from ..users.schemas import Password
@@ -46,7 +46,7 @@ class AccountAdd(_Fields):
     """POST /v1.0/users."""
 
     name: UserName
-    email: Annotated[EmailStr, Field(max_length=254)]
+    email: Email
     password: Password
 
 

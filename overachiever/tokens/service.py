@@ -76,7 +76,14 @@ TOUCH = (
 
 
 def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
-    """The user a bearer token belongs to, if it is live; revocation is seen at once.
+    """The user a bearer token belongs to, if it is live (see authenticate_bearer)."""
+    found = authenticate_bearer(secret, touch_after=touch_after)
+    return found[0] if found is not None else None
+
+
+def authenticate_bearer(secret: str, *, touch_after: timedelta) -> tuple[User, int] | None:
+    """The user a bearer token belongs to and the token's id, if it is live; revocation is
+    seen at once.
 
     The token's last use is recorded when the one on record is touch_after old or more, and
     only if that needs no wait for a writer: a read never waits, and the record catches up on
@@ -101,7 +108,7 @@ def authenticate(secret: str, *, touch_after: timedelta) -> User | None:
     if last_used_at is None or now - last_used_at >= touch_after:
         # Refreshed coarsely, so most authenticated reads stay free of writes.
         write_if_free(TOUCH, {"token_id": token_id, "stale_before": now - touch_after, "now": now})
-    return user
+    return user, token_id
 
 
 def list_tokens(user: User) -> Sequence[Token]:

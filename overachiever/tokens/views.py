@@ -5,25 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Response, current_app
+from flask import Response
 
 from ..web.auth import basic_auth, basic_user, current_user, token_auth
 from ..web.bodies import documented_body, parse_optional_body
 from ..web.jsonio import no_content
-from ..web.limits import client_address, limiter, login_account
+from ..web.limits import login_account, password_check_limits
 from . import service
 from .schemas import TokenCreate, TokenCreated, TokenList
 
 bp = APIBlueprint("tokens", __name__, url_prefix="/api/v2/tokens", tag="Tokens")
 
 
-def _login_limit() -> str:
-    return str(current_app.config["LOGIN_LIMIT"])
-
-
 @bp.post("")
-@limiter.limit(_login_limit, key_func=client_address, scope="login-address")
-@limiter.limit(_login_limit, key_func=login_account, scope="login-account")
+@password_check_limits(login_account)
 @bp.auth_required(basic_auth)
 @documented_body(bp, TokenCreate)
 @bp.output(TokenCreated, status_code=201, description="The token; its secret is shown only now")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field, Strict
+from pydantic import Field, Strict
 
-from ..core.validation import Body, Out, Query, SearchText, UserName
+from ..core.validation import Body, Email, Out, Query, SearchText, UserName
 
 Password = Annotated[str, Field(min_length=8, max_length=1024)]
 
@@ -16,7 +16,7 @@ class SignUp(Body):
     """A new account."""
 
     name: UserName
-    email: EmailStr = Field(max_length=254)
+    email: Email
     password: Password
 
 
@@ -24,7 +24,7 @@ class UserPatch(Body):
     """Changes to an account; only an admin may set is_admin."""
 
     name: UserName | None = None
-    email: EmailStr | None = Field(default=None, max_length=254)
+    email: Email | None = None
     password: Password | None = None
     current_password: Annotated[str, Field(max_length=1024)] | None = None
     is_admin: Annotated[bool, Strict()] | None = None
@@ -34,7 +34,7 @@ class UserPut(UserPatch):
     """A full replacement of an account's name and e-mail (password and role optional)."""
 
     name: UserName
-    email: EmailStr = Field(max_length=254)
+    email: Email
 
 
 class UserOut(Out):
@@ -45,6 +45,16 @@ class UserOut(Out):
     email: str
     is_admin: bool
     created_at: datetime
+
+
+class UserChanged(UserOut):
+    """An account after a change."""
+
+    tokens_revoked: int = Field(
+        ge=0,
+        description="Tokens of the account that a new password revoked: all but the one the "
+        "request came with (0 when the password did not change)",
+    )
 
 
 class UserListQuery(Query):

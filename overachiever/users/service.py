@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..core.db import db, write_transaction
 from ..core.errors import Conflict, Forbidden, Invalid, NameConflict, NotFound
 from ..core.passwords import hash_password, needs_rehash, verify_password
+from ..core.search import contains_folded
+from ..tokens.models import Token
 from .locks import owner_transaction
 from .models import User
 
@@ -85,15 +90,43 @@ def create_user(
     return user
 
 
+def _login_lookup(login: str) -> tuple[InstrumentedAttribute[str], str] | None:
+    """The column and value a sign-in login names an account by; None if no account can match.
+
+    Names are stored in NFC and e-mail addresses lower-cased, so the login is brought to that.
+    """
+    login = unicodedata.normalize("NFC", login.strip())
+    # A login no account can have (PostgreSQL also refuses NUL in text) matches none.
+    if not login or len(login) > 254 or "\x00" in login:
+        return None
+    if "@" in login:
+        return User.email, normalise_email(login)
+    return User.name, login
+
+
+def account_key(user_id: int) -> str:
+    """The key under which the rate limits count one account's password checks."""
+    return f"account:{user_id}"
+
+
+def login_key(login: str) -> str:
+    """The rate-limit key of a sign-in login: the account it names, whether by name or e-mail,
+    else (no such account) the login itself, normalised."""
+    found = _login_lookup(login)
+    if found is None:
+        return "login:"
+    column, value = found
+    user_id = db.session.execute(select(User.id).where(column == value)).scalar_one_or_none()
+    return account_key(user_id) if user_id is not None else f"login:{value}"
+
+
 def authenticate(login: str, password: str) -> User | None:
     """Check a name-or-email and password; unknown accounts and wrong passwords look alike."""
-    login = login.strip()
-    # A login no account can have (PostgreSQL also refuses NUL in text) fails like any other.
-    if not login or len(login) > 254 or len(password) > 1024 or "\x00" in login:
+    found = _login_lookup(login)
+    if found is None or len(password) > 1024:
         verify_password(None, password[:1024])
         return None
-    column = User.email if "@" in login else User.name
-    value = normalise_email(login) if "@" in login else login
+    column, value = found
     user = db.session.execute(select(User).where(column == value)).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
@@ -121,9 +154,7 @@ def list_users(actor: User, q: str | None, offset: int, limit: int) -> tuple[Seq
         raise Forbidden("only administrators may list users")
     stmt = select(User)
     if q:
-        stmt = stmt.where(
-            or_(User.name.icontains(q, autoescape=True), User.email.icontains(q, autoescape=True))
-        )
+        stmt = stmt.where(or_(contains_folded(User.name, q), contains_folded(User.email, q)))
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     users = db.session.execute(stmt.order_by(User.id).offset(offset).limit(limit)).scalars().all()
     return users, total
@@ -133,19 +164,44 @@ def _admin_count() -> int:
     return db.session.execute(select(func.count()).where(User.is_admin.is_(True))).scalar_one()
 
 
-def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
-    """Apply changes to an account (name, email, password, is_admin) under the access rules."""
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """An account as a change left it, and how many of its tokens the change revoked."""
+
+    user: User
+    tokens_revoked: int = 0
+
+
+def _revoke_tokens(session: Session, user_id: int, keep_token_id: int | None = None) -> int:
+    """Delete the user's tokens but keep_token_id; returns how many went."""
+    stmt = delete(Token).where(Token.user_id == user_id)
+    if keep_token_id is not None:
+        stmt = stmt.where(Token.id != keep_token_id)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def update_user(
+    actor: User, ref: int | str, changes: dict[str, Any], *, keep_token_id: int | None = None
+) -> AccountChange:
+    """Apply changes to an account (name, email, password, is_admin) under the access rules.
+
+    A new password revokes every token of the account except keep_token_id (the one the
+    request came with), so whoever knew the old password is signed out everywhere.
+    """
     target = resolve(actor, ref)
     if "is_admin" in changes and changes["is_admin"] is not None and not actor.is_admin:
         raise Forbidden("only administrators may grant or revoke admin rights")
     new_password = changes.get("password")
-    if new_password is not None and not actor.is_admin:
+    # Your own password needs the current one, administrator or not: a token alone (perhaps
+    # stolen) must not be enough to take the account over. Only someone else's does not.
+    if new_password is not None and target.id == actor.id:
         current = changes.get("current_password")
         if current is None or not verify_password(target.password_hash, current):
-            raise Forbidden("changing the password needs the current password")
+            raise Forbidden("changing your own password needs your current password")
     if changes.get("name") is not None:
         check_user_name(changes["name"])
     password_hash = hash_password(new_password) if new_password is not None else None
+    revoked = 0
     with write_transaction(serialise_all=True) as session:
         user = session.get(User, target.id, populate_existing=True)
         if user is None:
@@ -161,6 +217,7 @@ def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
             user.email = email
         if password_hash is not None:
             user.password_hash = password_hash
+            revoked = _revoke_tokens(session, user.id, keep_token_id)
         if changes.get("is_admin") is not None and changes["is_admin"] != user.is_admin:
             if not changes["is_admin"] and _admin_count() <= 1:
                 raise Conflict("the last administrator cannot give up admin rights")
@@ -169,14 +226,13 @@ def update_user(actor: User, ref: int | str, changes: dict[str, Any]) -> User:
             session.flush()
         except IntegrityError as exc:
             raise NameConflict("that user name or e-mail address is taken") from exc
-    return user
+    return AccountChange(user, revoked)
 
 
 def delete_user(actor: User, ref: int | str) -> None:
     """Delete an account with its goals and tokens."""
     target = resolve(actor, ref)
     from ..goals.models import Goal
-    from ..tokens.models import Token
 
     # The owner's lock too: a goal write of this user in flight finishes first (or finds the
     # account gone), instead of deadlocking on the goals this deletes.
@@ -197,11 +253,14 @@ def find_by_name(name: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Set a password without asking for the old one (administrators, CLI)."""
+def set_password(user: User, password: str) -> int:
+    """Set a password without asking for the old one (command line); revokes every token of the
+    account and returns how many there were."""
     password_hash = hash_password(password)
     with write_transaction() as session:
         stored = session.get(User, user.id)
         if stored is None:
             raise NotFound(f"user {user.id} not found")
         stored.password_hash = password_hash
+        revoked = _revoke_tokens(session, user.id)
+    return revoked

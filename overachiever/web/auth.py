@@ -30,10 +30,17 @@ def _verify_token(token: str) -> User | None:
     # Checked once per request, though both a before-request hook (idempotency) and the view
     # may ask.
     checked = g.get("bearer_checked")
+    found: tuple[User, int] | None
     if checked is not None and checked[0] == token:
-        return cast("User | None", checked[1])
-    user = tokens.authenticate(token, touch_after=token_touch_interval()) if token else None
-    g.bearer_checked = (token, user)
+        found = checked[1]
+    else:
+        found = (
+            tokens.authenticate_bearer(token, touch_after=token_touch_interval()) if token else None
+        )
+        g.bearer_checked = (token, found)
+    if found is None:
+        return None
+    user, g.token_id = found
     return user
 
 
@@ -63,6 +70,12 @@ def current_user() -> User:
     user = token_auth.current_user
     assert user is not None  # the view is behind auth_required
     return cast(User, user)
+
+
+def current_token_id() -> int:
+    """The id of the bearer token this request came with."""
+    token_id: int = g.token_id
+    return token_id
 
 
 def optional_user() -> User | None:

@@ -1,15 +1,31 @@
-"""Rate limits: Flask-Limiter, created unbound, and the keys it counts by."""
+"""Rate limits: Flask-Limiter, created unbound, the limits and the keys it counts by."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from ..users import service as users
 from .auth import current_user
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 # Flask-Limiter settings whose limits its before-request hook enforces (not a decorator).
 MIDDLEWARE_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def login_limit() -> str:
+    """Password checks allowed per client address and per account (OVERACHIEVER_LOGIN_LIMIT)."""
+    return str(current_app.config["LOGIN_LIMIT"])
+
+
+def signup_limit() -> str:
+    """Sign-ups allowed per client address (OVERACHIEVER_SIGNUP_LIMIT)."""
+    return str(current_app.config["SIGNUP_LIMIT"])
 
 
 def client_address() -> str:
@@ -18,10 +34,32 @@ def client_address() -> str:
 
 
 def login_account() -> str:
-    """Rate-limit key: the account named in the HTTP Basic credentials."""
+    """Rate-limit key: the account the HTTP Basic credentials name, by name or e-mail alike."""
     auth = request.authorization
-    name = (auth.username or "") if auth else ""
-    return "account:" + name.strip().lower()
+    return users.login_key((auth.username or "") if auth else "")
+
+
+def password_check_limits(
+    account: Callable[[], str], *, exempt_when: Callable[[], bool] | None = None
+) -> Callable[[View], View]:
+    """The sign-in limits, per client address and per account (its key: `account`).
+
+    The account's count is shared by every route that checks a password, so guesses spread
+    over sign-in and a password change count against one allowance. The rate-limit headers
+    show the address's count, never the account's: they cannot tell that two logins name one
+    account, nor that someone else tried it. exempt_when: requests that check no password.
+    """
+
+    def decorate(view: View) -> View:
+        limited: Callable[..., Any] = limiter.shared_limit(
+            login_limit, scope="login-account", key_func=account, exempt_when=exempt_when
+        )(view)
+        limited = limiter.limit(
+            login_limit, scope="login-address", key_func=client_address, exempt_when=exempt_when
+        )(limited)
+        return cast(View, limited)
+
+    return decorate
 
 
 def caller_account() -> str:

@@ -79,6 +79,9 @@ def test_text_patterns_say_what_the_validators_accept(spec, client, alice):
         "bell\x07": False,
         "next\x85line": False,
         "mid\tdle": False,
+        "\u202eevil": False,
+        "zero\u200bwidth": False,
+        "\U0001f469\u200d\U0001f4bb": True,
     }
     for name, ok in samples.items():
         assert bool(re.search(pattern, name)) is ok, repr(name)

@@ -71,6 +71,47 @@ def test_create_returns_201_location_etag_and_computed_fields(client, alice):
     assert read.headers["ETag"] == resp.headers["ETag"]
 
 
+def test_goal_names_are_stored_composed_so_either_form_is_the_same_name(client, alice):
+    decomposed = "Cafe\u0301 visits"
+    resp = client.post(GOALS, json={"name": decomposed}, headers=alice.headers)
+    assert resp.get_json()["name"] == "Café visits"
+    resp = client.post(GOALS, json={"name": "Café visits"}, headers=alice.headers)
+    assert assert_problem(resp, 409)["type"].endswith("name-conflict")
+    resp = client.post(
+        "/v1.0/goals", json={"name": "child", "parent_name": decomposed}, headers=alice.headers
+    )
+    assert resp.status_code == 200, resp.get_json()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u202eevil.exe", "zero\u200bwidth", "\ufeffbom", "soft\u00adhyphen", "tag\U000e0041"],
+    ids=["rtl-override", "zero-width-space", "bom", "soft-hyphen", "tag"],
+)
+def test_goal_names_refuse_invisible_format_characters(client, alice, name):
+    resp = client.post(GOALS, json={"name": name}, headers=alice.headers)
+    assert ["body", "name"] in error_locs(assert_problem(resp, 422))
+
+
+def test_goal_names_keep_the_joiners_that_emoji_and_scripts_need(client, alice, make_goal):
+    for name in (
+        "\U0001f469\u200d\U0001f4bb Learn Rust",
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    ):
+        assert make_goal(alice, name)["name"] == name
+
+
+def test_a_name_too_long_once_composed_is_422_on_every_database(client, alice):
+    # U+0958 is one character that Unicode NFC writes as two: 150 of them make 300.
+    resp = client.post(GOALS, json={"name": "\u0958" * 150}, headers=alice.headers)
+    assert ["body", "name"] in error_locs(assert_problem(resp, 422))
+    resp = client.post(
+        "/api/v2/users",
+        json={"name": "\u0958" * 40, "email": "long@example.com", "password": "a long password"},
+    )
+    assert ["body", "name"] in error_locs(assert_problem(resp, 422))
+
+
 def test_create_with_times_and_naive_timestamps_taken_as_utc(client, alice):
     resp = client.post(
         GOALS,
@@ -246,6 +287,22 @@ def test_list_text_search_in_name_or_description(client, alice, listed):
     assert _names(_list(client, alice, q="%")) == ["bravo"]  # wildcards are literal
     assert _names(_list(client, alice, q="_")) == []
     assert _list(client, alice, q="nothing like it")["total"] == 0
+
+
+def test_list_text_search_ignores_case_beyond_ascii(client, alice, make_goal):
+    make_goal(alice, "Éclair au café")
+    make_goal(alice, "ÉCOLE")
+    make_goal(alice, "plain", description="ΚΑΛΗΜΈΡΑ to all")
+    make_goal(alice, "Ascii Only")
+    assert _names(_list(client, alice, q="éclair")) == ["Éclair au café"]
+    assert _names(_list(client, alice, q="ÉCLAIR AU CAFÉ")) == ["Éclair au café"]
+    assert _names(_list(client, alice, q="éco")) == ["ÉCOLE"]
+    assert _names(_list(client, alice, q="καλημέρα")) == ["plain"]  # in the description
+    assert _names(_list(client, alice, q="ASCII o")) == ["Ascii Only"]
+    assert set(_names(_list(client, alice, q="É"))) == {"Éclair au café", "ÉCOLE"}
+    # The query is composed (NFC) like the names, however it was typed.
+    assert _names(_list(client, alice, q="cafe\u0301")) == ["Éclair au café"]
+    assert _list(client, alice, q="clair au caf%")["total"] == 0
 
 
 def test_list_due_filters(client, alice, listed):

@@ -211,16 +211,24 @@ def test_every_invalid_node_is_reported(client, alice):
     assert flat_tree(client, alice) == []
 
 
-def test_import_end_in_the_past_without_start_is_refused(client, alice):
-    # The start defaults to now, so an end in the past would be an end before the start,
-    # which POST /goals refuses too.
-    resp = _import(client, alice, {"name": "x", "end": "2000-01-01T00:00:00Z"})
-    assert ["body", "end"] in error_locs(assert_problem(resp, 422))
-    post = client.post(
-        f"{API}/goals", json={"name": "x", "end": "2000-01-01T00:00:00Z"}, headers=alice.headers
-    )
-    assert_problem(post, 422)
-    assert flat_tree(client, alice) == []
+def test_an_end_in_the_past_without_a_start_is_also_the_start(client, alice):
+    # A goal recorded as done long ago started no later than it ended: the start defaults to
+    # the end then, instead of to now (which would be an end before the start).
+    ended = "2000-01-01T00:00:00Z"
+    ids = _ok(client, alice, {"name": "x", "end": ended, "children": [{"name": "y", "end": ended}]})
+    post = client.post(f"{API}/goals", json={"name": "z", "end": ended}, headers=alice.headers)
+    assert post.status_code == 201, post.get_json()
+    for goal_id in [*ids, post.get_json()["id"]]:
+        goal = client.get(f"{API}/goals/{goal_id}", headers=alice.headers).get_json()
+        assert (goal["start"], goal["end"]) == (ended, ended)
+
+
+def test_an_end_in_the_future_without_a_start_starts_now(client, alice):
+    before = client.get(f"{API}/users/self", headers=alice.headers).get_json()["created_at"]
+    [goal_id] = _ok(client, alice, {"name": "x", "end": "2999-01-01T00:00:00Z"})
+    goal = client.get(f"{API}/goals/{goal_id}", headers=alice.headers).get_json()
+    assert goal["start"] == goal["created_at"]
+    assert before < goal["start"] < goal["end"]
 
 
 def test_name_clash_with_existing_sibling_is_409(client, alice, make_goal):

@@ -413,8 +413,8 @@ def test_too_many_attempts_on_one_account_is_429_from_any_address(limited_app):
     for i in range(3):
         assert _attempt(client, "victim", "wrong password", f"10.0.1.{i}").status_code == 401
     _assert_429(_attempt(client, "victim", "wrong password", "10.0.1.99"))
-    # The account key does not depend on the case or padding of the name.
-    _assert_429(_attempt(client, " VICTIM ", PASSWORD, "10.0.1.100"))
+    # The account key does not depend on the padding of the name.
+    _assert_429(_attempt(client, " victim ", PASSWORD, "10.0.1.100"))
     # Other accounts can still sign in.
     assert _attempt(client, "other", PASSWORD, "10.0.1.101").status_code == 201
 
@@ -440,3 +440,31 @@ def test_bad_login_limit_in_the_environment_is_refused(monkeypatch, value):
 def test_login_limit_from_the_environment(monkeypatch):
     monkeypatch.setenv("OVERACHIEVER_LOGIN_LIMIT", "5/minute;50 per hour")
     assert Config.from_env()["LOGIN_LIMIT"] == "5/minute;50 per hour"
+
+
+def test_name_and_email_of_one_account_share_its_allowance(limited_app):
+    client = limited_app.test_client()
+    logins = ["victim", "victim@example.com", " Victim@Example.COM "]
+    for i, login in enumerate(logins):
+        assert _attempt(client, login, "wrong password", f"10.0.6.{i}").status_code == 401
+    _assert_429(_attempt(client, "victim", PASSWORD, "10.0.6.9"))
+    assert _attempt(client, "other@example.com", PASSWORD, "10.0.6.10").status_code == 201
+
+
+def test_unknown_logins_are_counted_by_the_login_itself(limited_app):
+    client = limited_app.test_client()
+    for i in range(3):
+        assert _attempt(client, "Nobody@Example.com", "guess", f"10.0.7.{i}").status_code == 401
+    _assert_429(_attempt(client, "nobody@example.com", "guess", "10.0.7.9"))
+    assert _attempt(client, "somebody", "guess", "10.0.7.10").status_code == 401
+
+
+def test_rate_limit_headers_count_the_address_not_the_account(limited_app):
+    # Otherwise the remaining count would tell whether a name and an e-mail address belong to
+    # one account, or that someone else has been trying an account.
+    client = limited_app.test_client()
+    assert _attempt(client, "victim", "guess", "10.0.8.1").status_code == 401
+    resp = _attempt(client, "victim@example.com", "guess", "10.0.8.2")
+    assert resp.status_code == 401
+    assert resp.headers["X-RateLimit-Remaining"] == "2"
+    assert resp.headers["X-RateLimit-Limit"] == "3"

@@ -130,6 +130,35 @@ def test_bad_email_is_422(client, email):
     assert_problem(_signup(client, "carol", email), 422)
 
 
+@pytest.mark.parametrize(
+    "domain", ["example.test", "printer.local", "site.example", "hidden.onion", "x.localhost"]
+)
+def test_special_use_domains_are_accepted_as_the_document_says(client, spec_email, domain):
+    resp = _signup(client, "carol", f"Carol@{domain.upper()}")
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["email"] == f"carol@{domain}"
+    assert spec_email | {"title": "Email"} == {
+        "type": "string",
+        "format": "email",
+        "maxLength": 254,
+        "title": "Email",
+    }
+
+
+@pytest.fixture
+def spec_email(client: Any) -> dict[str, Any]:
+    spec = client.get("/api/v2/openapi.json").get_json()
+    return spec["components"]["schemas"]["SignUp"]["properties"]["email"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["carol@localhost", "carol@test", '"carol"@example.com', "carol@[127.0.0.1]", "Ca <c@x.com>"],
+)
+def test_addresses_email_validator_refuses_still_are(client, email):
+    assert_problem(_signup(client, "carol", email), 422)
+
+
 def test_short_password_is_422(client):
     resp = client.post(
         "/api/v2/users", json={"name": "carol", "email": "c@example.com", "password": "1234567"}
@@ -338,6 +367,7 @@ def test_patch_name_and_email(client, alice, bob):
     assert resp.status_code == 200
     user = resp.get_json()
     assert (user["name"], user["email"]) == ("Robert", "robert@example.org")
+    assert user.pop("tokens_revoked") == 0
     _no_secrets(resp)
     # The token keeps working, and the new name and e-mail sign in.
     assert client.get("/api/v2/users/self", headers=bob.headers).get_json() == user
@@ -562,3 +592,156 @@ def test_user_deletes_themselves(client, app, alice, bob, make_goal):
 def test_non_admin_cannot_delete_another_user(client, app, alice, bob):
     assert_problem(client.delete(f"/api/v2/users/{alice.id}", headers=bob.headers), 404)
     assert _count(app, User, id=alice.id) == 1
+
+
+# --- sign-up limit ---------------------------------------------------------------------------
+
+
+def _signup_from(client: Any, name: str, address: str, **kwargs: Any) -> Any:
+    body = {"name": name, "email": f"{name}@example.com", "password": PASSWORD}
+    return client.post("/api/v2/users", json=body, environ_base={"REMOTE_ADDR": address}, **kwargs)
+
+
+def test_signups_from_one_address_are_limited(make_app):
+    client = make_app(SIGNUP_LIMIT="3/hour").test_client()
+    assert [_signup_from(client, f"u{i}", "10.0.3.1").status_code for i in range(3)] == [201] * 3
+    body = assert_problem(_signup_from(client, "u3", "10.0.3.1"), 429)
+    assert "3 per 1 hour" in body["detail"]
+    resp = _signup_from(client, "u4", "10.0.3.1")
+    assert int(resp.headers["Retry-After"]) > 0
+    assert _count(client.application, User) == 3
+    # Another address signs up as usual.
+    assert _signup_from(client, "u5", "10.0.3.2").status_code == 201
+
+
+def test_refused_signups_count_too(make_app):
+    # Each attempt costs a password hash and says whether an address is registered.
+    client = make_app(SIGNUP_LIMIT="2/hour").test_client()
+    assert _signup_from(client, "taken", "10.0.3.3").status_code == 201
+    assert _signup_from(client, "taken", "10.0.3.3").status_code == 409
+    assert_problem(_signup_from(client, "fresh", "10.0.3.3"), 429)
+
+
+def test_an_administrator_creating_accounts_is_not_limited(make_app):
+    client = make_app(SIGNUP_LIMIT="1/hour").test_client()
+    assert _signup_from(client, "root", "10.0.3.4").status_code == 201
+    admin = _bearer(client, "root")
+    for i in range(3):
+        assert _signup_from(client, f"staff{i}", "10.0.3.4", headers=admin).status_code == 201
+    assert_problem(_signup_from(client, "stranger", "10.0.3.4"), 429)
+
+
+# --- password changes ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def guarded_app(make_app: Any) -> Any:
+    """An app allowing three password checks a minute per address and per account; its
+    accounts are made without signing in, so no check is spent yet."""
+    application = make_app(LOGIN_LIMIT="3/minute")
+    with application.app_context():
+        for name in ("root", "bob"):
+            users_service.create_user(name, f"{name}@example.com", PASSWORD, via_cli=True)
+    return application
+
+
+def _token_of(app: Any, name: str) -> dict[str, str]:
+    from overachiever.tokens import service as tokens_service
+
+    with app.app_context():
+        _, secret = tokens_service.issue(users_service.find_by_name(name), "test")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _change_password(client: Any, headers: dict[str, str], current: str, address: str) -> Any:
+    return client.patch(
+        "/api/v2/users/self",
+        json={"password": "a brand new password", "current_password": current},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_current_password_guesses_are_limited_like_sign_in(guarded_app):
+    client = guarded_app.test_client()
+    bob = _token_of(guarded_app, "bob")
+    for i in range(3):
+        assert_problem(_change_password(client, bob, f"guess {i}", f"10.0.4.{i}"), 403)
+    resp = _change_password(client, bob, PASSWORD, "10.0.4.9")  # even the right one, for now
+    assert_problem(resp, 429)
+    assert int(resp.headers["Retry-After"]) > 0
+    # Changes that check no password are not limited.
+    resp = client.patch("/api/v2/users/self", json={"name": "bobby"}, headers=bob)
+    assert resp.status_code == 200
+
+
+def test_password_guesses_with_a_token_and_at_sign_in_share_one_allowance(guarded_app):
+    client = guarded_app.test_client()
+    bob = _token_of(guarded_app, "bob")
+    assert_problem(_change_password(client, bob, "guess", "10.0.5.1"), 403)
+    assert_problem(_change_password(client, bob, "guess", "10.0.5.2"), 403)
+    resp = client.post(
+        "/api/v2/tokens", headers=basic("bob", "guess"), environ_base={"REMOTE_ADDR": "10.0.5.3"}
+    )
+    assert resp.status_code == 401
+    resp = client.post(
+        "/api/v2/tokens", headers=basic("bob", PASSWORD), environ_base={"REMOTE_ADDR": "10.0.5.4"}
+    )
+    assert_problem(resp, 429)
+
+
+def test_a_password_change_revokes_the_other_tokens(client, bob):
+    others = [_bearer(client, "bob") for _ in range(2)]
+    resp = client.patch(
+        "/api/v2/users/self",
+        json={"password": "a new password", "current_password": PASSWORD},
+        headers=bob.headers,
+    )
+    assert resp.status_code == 200
+    assert resp.get_json()["tokens_revoked"] == 2
+    # The token that made the change still works; the others (the old password's) do not.
+    assert client.get("/api/v2/users/self", headers=bob.headers).status_code == 200
+    for headers in others:
+        assert_problem(client.get("/api/v2/users/self", headers=headers), 401)
+    assert _count(client.application, Token, user_id=bob.id) == 1
+
+
+def test_an_administrator_resetting_a_password_revokes_every_token_of_that_user(client, alice, bob):
+    _bearer(client, "bob")
+    resp = client.put(
+        f"/api/v2/users/{bob.id}",
+        json={"name": "bob", "email": bob.email, "password": "reset by admin"},
+        headers=alice.headers,
+    )
+    assert resp.status_code == 200
+    assert resp.get_json()["tokens_revoked"] == 2
+    assert_problem(client.get("/api/v2/users/self", headers=bob.headers), 401)
+    assert client.get("/api/v2/users/self", headers=alice.headers).status_code == 200
+
+
+def test_changes_without_a_new_password_revoke_nothing(client, alice, bob):
+    resp = client.patch(f"/api/v2/users/{bob.id}", json={"is_admin": True}, headers=alice.headers)
+    assert resp.get_json()["tokens_revoked"] == 0
+    assert client.get("/api/v2/users/self", headers=bob.headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"current_password": "wrong password"}],
+    ids=["missing", "wrong"],
+)
+def test_an_administrators_own_password_needs_the_current_one(client, alice, extra):
+    for ref in ("self", alice.id):
+        resp = client.patch(
+            f"/api/v2/users/{ref}",
+            json={"password": "a new password", **extra},
+            headers=alice.headers,
+        )
+        assert_problem(resp, 403)
+    assert client.post("/api/v2/tokens", headers=basic("alice", PASSWORD)).status_code == 201
+    resp = client.patch(
+        "/api/v2/users/self",
+        json={"password": "a new password", "current_password": PASSWORD},
+        headers=alice.headers,
+    )
+    assert resp.status_code == 200

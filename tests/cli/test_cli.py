@@ -166,6 +166,17 @@ def test_users_set_password(cli, migrated, api_app):
         assert user_service.authenticate("ann@example.com", "third-password") is not None
 
 
+def test_users_set_password_revokes_the_users_tokens(cli, migrated, api_app):
+    cli("users", "create", "ann", "--email", "ann@example.com", "--password", "old-password")
+    token = last_line(cli("tokens", "create", "ann"))
+    client = api_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v2/users/self", headers=headers).status_code == 200
+    out = cli("users", "set-password", "ann", "--password", "new-password").stdout
+    assert "1 of their tokens revoked" in out
+    assert client.get("/api/v2/users/self", headers=headers).status_code == 401
+
+
 def test_users_set_password_refuses_unknown_user_and_short_password(cli, migrated, api_app):
     cli("users", "create", "ann", "--email", "ann@example.com", "--password", "old-password")
     result = cli("users", "set-password", "nobody", "--password", "new-password", ok=False)

@@ -490,6 +490,33 @@ def test_admin_manages_users(watched: Watched) -> None:
     expect(page.get_by_text("Only administrators can manage users.")).to_be_visible()
 
 
+def test_an_administrator_changes_their_own_password_with_the_current_one(
+    watched: Watched,
+) -> None:
+    page, server = watched.page, watched.server
+    name, headers = new_account(server, "own-admin")
+    me = server.json("GET", "/api/v2/users/self", headers=headers)[1]
+    root = api_token(server, "root-admin")
+    status, _ = server.json("PATCH", f"/api/v2/users/{me['id']}", {"is_admin": True}, headers=root)
+    assert status == 200
+    sign_in(watched, name)
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Search users").fill(name)
+    page.get_by_role("button", name=f"Edit {name}").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New password").fill("a fresh password")
+    watched.expect_status(403)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("current password")
+    dialog.get_by_label("Current password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Saved “{name}”. 1 other sign-in ended.")).to_be_visible()
+    # The token from before the change is revoked; the browser's own goes on working.
+    assert server.json("GET", "/api/v2/users/self", headers=headers)[0] == 401
+    page.get_by_role("link", name="Goals").click()
+    wait_until_idle(page)
+
+
 def test_ten_thousand_goals_render_collapsed_and_expand_lazily(watched: Watched) -> None:
     page, server = watched.page, watched.server
     name, headers = new_account(server, "prolific")

@@ -301,3 +301,40 @@ def test_chosen_and_drawn_ids_mix_in_one_bulk_request(client, alice):
     assert ids[1] == alice.id + 1
     assert len(set(ids)) == 3
     assert [_results(client, alice, i)[0]["name"] for i in ids] == ["drawn", "chosen", "drawn too"]
+
+
+# ---------------------------------------------------------------------------- the id space
+
+
+@pytest.mark.parametrize("chosen", [2**63 - 1, 2**62, 2**31])
+def test_an_id_that_would_exhaust_the_id_space_is_refused(client, alice, signup, chosen):
+    resp = client.post(URL, json={"item": {"id": chosen, **SIMONE}}, headers=alice.headers)
+    body = assert_directory_failure(resp, 422)
+    assert body["errors"] == [
+        {
+            "loc": ["body", "item", "id"],
+            "msg": "must be at most 2147483647 (leave it out to get the next free id)",
+        }
+    ]
+    items = [{"name": "fine", "mail": "fine@example.com"}, {"id": chosen, **SIMONE}]
+    resp = client.post(URL, json={"item": items}, headers=alice.headers)
+    assert assert_directory_failure(resp, 422)["errors"][0]["loc"] == ["body", "item", 1, "id"]
+    assert _names(client, alice) == ["alice"]
+    # Accounts are still made, with the next ids.
+    assert signup("carol").id == alice.id + 1
+    assert client.post(URL, json={"item": SIMONE}, headers=alice.headers).status_code == 200
+
+
+def test_the_largest_id_a_client_may_choose_leaves_room_for_every_later_account(
+    client, alice, signup
+):
+    top = 2**31 - 1
+    resp = client.post(URL, json={"item": {"id": top, **SIMONE}}, headers=alice.headers)
+    assert resp.get_json()["ids"] == [top]
+    assert signup("carol").id == top + 1
+    assert client.delete(f"{URL}/{top}", headers=alice.headers).status_code == 200
+    assert signup("dave").id == top + 2
+    resp = client.post(
+        URL, json={"item": {"name": "erin", "mail": "e@example.com"}}, headers=alice.headers
+    )
+    assert resp.get_json()["ids"] == [top + 3]

@@ -192,6 +192,8 @@ def start_server(
             "OVERACHIEVER_INSTANCE_PATH": str(folder / "instance"),
             "HOME": str(home),
             "LOG_LEVEL": "INFO",
+            # Generous, as in TestConfig: tests that sign many accounts up from one address.
+            "OVERACHIEVER_SIGNUP_LIMIT": "100000/minute",
             **(env or {}),
         }
     )

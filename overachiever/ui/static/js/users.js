@@ -152,22 +152,32 @@ export async function renderUsers(main, { onSelfChanged }) {
     const editName = field("Name", { name: "name", required: true, maxlength: 64, value: user.name, autocomplete: "off" });
     const editEmail = field("E-mail", { name: "email", required: true, maxlength: 254, value: user.email, autocomplete: "off" }, { kind: "email" });
     const editPassword = field("New password", { name: "password", minlength: 8, maxlength: 1024, autocomplete: "new-password" }, { kind: "password", hint: "Leave empty to keep the current password." });
+    // Your own password is changed with the current one, administrator or not.
+    const own = user.id === session.user?.id;
+    const editCurrent = own
+      ? field("Current password", { name: "current_password", maxlength: 1024, autocomplete: "current-password" }, { kind: "password", hint: "Needed only to set a new password." })
+      : null;
     const saved = await openDialog({
       title: `Edit ${quoted(user.name)}`,
-      body: [editName.wrap, editEmail.wrap, editPassword.wrap],
+      body: [editName.wrap, editEmail.wrap, editPassword.wrap, ...(editCurrent ? [editCurrent.wrap] : [])],
       submitLabel: "Save",
       onSubmit: async () => {
         const changes = {};
         if (editName.input.value.trim() !== user.name) changes.name = editName.input.value;
         if (editEmail.input.value.trim().toLowerCase() !== user.email) changes.email = editEmail.input.value;
-        if (editPassword.input.value) changes.password = editPassword.input.value;
+        if (editPassword.input.value) {
+          changes.password = editPassword.input.value;
+          if (editCurrent) changes.current_password = editCurrent.input.value;
+        }
         if (!Object.keys(changes).length) return user;
         const { data } = await api("PATCH", `/users/${user.id}`, { body: changes });
         return data;
       },
     });
     if (!saved) return;
-    showInfo(`Saved ${quoted(saved.name)}.`);
+    // A new password signs the account out everywhere else.
+    const ended = saved.tokens_revoked ? ` ${saved.tokens_revoked} other sign-in${saved.tokens_revoked === 1 ? "" : "s"} ended.` : "";
+    showInfo(`Saved ${quoted(saved.name)}.${ended}`);
     if (saved.id === session.user?.id) await onSelfChanged();
     await refresh(`tr[data-id="${user.id}"] [data-action="edit"]`);
   }
