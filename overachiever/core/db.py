@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from . import writer_queue
+from . import search, writer_queue
 
 # Deterministic constraint names, so migrations can address every constraint on both databases.
 NAMING_CONVENTION = {
@@ -77,6 +77,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
+            search.install(dbapi_conn)
 
         writer_queue.install(engine)
 
