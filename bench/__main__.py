@@ -26,6 +26,7 @@ import orjson
 from sqlalchemy import create_engine
 
 from . import floor as floors
+from .bounds import Bounds, Shapes
 from .data import Database, User
 from .report import Result, Series, markdown, plot, print_header, print_row
 from .servers import (
@@ -87,7 +88,7 @@ class Suite:
     # ------------------------------------------------------------------ cases
 
     def run_backend(self, kind: str, postgres_url: str | None) -> None:
-        """Cases 1-5 on one database."""
+        """Cases 1-5 on one database, then the bounds cases (bench.bounds)."""
         plan = self.plan
         folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.out))
         db = Database(kind, folder, postgres_url)
@@ -112,6 +113,8 @@ class Suite:
             db.drop()
         self.memory(kind, postgres_url)
         self.memory_v1(kind, postgres_url)
+        shapes = Shapes.make(self.plan.smoke)
+        Bounds(kind, shapes, self.add, self.out, postgres_url, self.baseline).run()
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]

@@ -136,12 +136,21 @@ class Database:
             db.engine.dispose()
         return secrets
 
-    def load(self, rows: Iterator[tuple[Any, ...]]) -> list[int]:
-        """Insert generated goals in one transaction; returns their ids in order."""
+    @property
+    def next_id(self) -> int:
+        """The id the next goal loaded should have."""
+        return self._next_id
+
+    def load(self, rows: Iterator[tuple[Any, ...]], analyze: bool = True) -> list[int]:
+        """Insert generated goals in one transaction; returns their ids in order.
+
+        Rows are (id, owner, parent, name, done, position), and optionally a description.
+        analyze=False leaves PostgreSQL's planner statistics as they were.
+        """
         ids: list[int] = []
 
         def full() -> Iterator[tuple[Any, ...]]:
-            for goal_id, owner, parent, name, done, position in rows:
+            for goal_id, owner, parent, name, done, position, *described in rows:
                 ids.append(goal_id)
                 stamp = SQLITE_STAMP if self.kind == "sqlite" else STAMP
                 yield (
@@ -149,7 +158,7 @@ class Database:
                     owner,
                     parent,
                     name,
-                    "",
+                    described[0] if described else "",
                     stamp,
                     stamp if done else None,
                     None,
@@ -177,7 +186,8 @@ class Database:
                     "SELECT setval(pg_get_serial_sequence('goals', 'id'), "
                     "(SELECT max(id) FROM goals))"
                 )
-                conn.execute("ANALYZE goals")
+                if analyze:
+                    conn.execute("ANALYZE goals")
         finally:
             conn.close()
         if ids:

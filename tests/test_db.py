@@ -157,6 +157,21 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_a_request_gets
         assert client.get("/api/v2/goals", headers=account.headers).status_code == 200
 
 
+def test_postgresql_connections_compile_no_jit_code(app, client):
+    if not make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername.startswith("postgresql"):
+        pytest.skip("PostgreSQL's JIT compiler")
+    account = sign_up(client, "paged")
+    tree = {"name": "top", "children": [{"name": f"c{i}"} for i in range(499)]}
+    ids = client.post("/api/v2/goals/import", json=tree, headers=account.headers).get_json()["ids"]
+    with app.app_context():
+        # The planner takes the roll-ups of a page of 500 goals for a walk of a million rows,
+        # and would spend most of a second compiling it.
+        conn = db.session.connection()
+        plan = _plan(conn, queries.PAGE_STATS.on(conn), {"root_ids": ids}, analyze=True)
+        assert not [line for line in plan if line.startswith("JIT")], plan
+        assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
 def test_a_large_import_leaves_postgresql_planner_statistics_that_know_it(app, client):
     if not make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername.startswith("postgresql"):
         pytest.skip("PostgreSQL's planner statistics")
@@ -227,7 +242,7 @@ def test_postgresql_walks_trees_and_finds_positions_by_index_whatever_its_statis
     assert (got["children_count"], got["descendants_count"]) == (10, 110)
 
 
-def _plan(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
+def _plan(conn: Any, statement: Any, params: dict[str, Any], analyze: bool = False) -> list[str]:
     """PostgreSQL's plan of a statement, as the driver receives it (IN lists expanded)."""
     sent: list[tuple[str, Any]] = []
 
@@ -240,7 +255,8 @@ def _plan(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
     finally:
         event.remove(conn, "before_cursor_execute", capture)
     sql, parameters = sent[-1]
-    return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, parameters)]
+    explain = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "
+    return [row[0] for row in conn.exec_driver_sql(explain + sql, parameters)]
 
 
 def test_sqlite_writers_wait_their_turn_in_the_queue_not_in_the_busy_timeout(make_app):
