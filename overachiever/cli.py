@@ -271,6 +271,35 @@ def demo(count: int | None, user_name: str) -> None:
     click.echo(secret)
 
 
+@main.command("history")
+@click.argument("user_name", metavar="USER")
+@click.option("--goal", "goal_id", type=click.IntRange(1), default=None, help="One goal's events.")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@with_appcontext
+def history(user_name: str, goal_id: int | None, limit: int) -> None:
+    """Show a user's latest operations, or one goal's events, newest first."""
+    from .history import service as history_service
+    from .history.words import event_words, operation_words
+    from .users import service as user_service
+
+    try:
+        owner = user_service.find_by_name(user_name)
+        if goal_id is None:
+            ops, total = history_service.list_operations(owner=owner, offset=0, limit=limit)
+            lines = [operation_words(op) for op in ops]
+        else:
+            events, total = history_service.goal_history(
+                owner=owner, goal_id=goal_id, offset=0, limit=limit
+            )
+            lines = [f"{e['at']:%Y-%m-%d %H:%M}  {event_words(e)}" for e in events]
+    except DomainError as exc:
+        _fail(exc)
+    for line in lines:
+        click.echo(line)
+    if total > len(lines):
+        click.echo(f"({total - len(lines)} older not shown; --limit to see more)", err=True)
+
+
 # -o FILE of the commands that print a document.
 output_option = click.option(
     "-o",

@@ -12,8 +12,8 @@ from .core.db import db
 from .core.errors import Conflict, NotFound
 from .core.types import utcnow
 from .goals.models import Goal
+from .history.recording import operation
 from .users import service as users
-from .users.locks import owner_transaction
 from .users.models import User
 
 DEMO_PASSWORD = "overachiever"  # noqa: S105  (documented demo credentials)
@@ -103,8 +103,10 @@ def generate(user_name: str, count: int, fanout: int = 10, batch: int = 2000) ->
                         "version": 1,
                     }
                 )
-            with owner_transaction(owner.id) as session:
-                result = session.execute(
+            with operation(owner.id, kind="import", actor_id=owner.id) as stamp:
+                for row in rows:
+                    row["operation_id"] = stamp.id
+                result = db.session.execute(
                     insert(Goal).returning(Goal.id, sort_by_parameter_order=True), rows
                 )
                 ids.extend(result.scalars().all())

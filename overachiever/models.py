@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .core.secrets import AppSecret
 from .goals.models import Goal
+from .history.models import GoalEvent, Operation
 from .idempotency.models import IdempotencyKey
 from .tokens.models import Token
 from .users.models import User
 
-__all__ = ["Goal", "IdempotencyKey", "Token", "User"]
+__all__ = ["AppSecret", "Goal", "GoalEvent", "IdempotencyKey", "Operation", "Token", "User"]

@@ -30,7 +30,15 @@ PG_URL = re.sub(
     "postgresql+psycopg://",
     os.environ.get("OVERACHIEVER_TEST_DATABASE_URL", ""),
 )
-MODEL_TABLES = {"users", "tokens", "goals", "idempotency_keys"}
+MODEL_TABLES = {
+    "users",
+    "tokens",
+    "goals",
+    "idempotency_keys",
+    "operations",
+    "goal_events",
+    "app_secrets",
+}
 
 # SQLite cannot reflect expression indexes (the sqlite_master comparison covers them there).
 pytestmark = [

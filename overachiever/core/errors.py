@@ -41,6 +41,24 @@ class CycleConflict(Conflict):
     slug, title = "cycle", "Move would create a cycle"
 
 
+class UndoConflict(Conflict):
+    """A later operation changed what an undo would put back; extra names them (conflicts)."""
+
+    slug, title = "undo-conflict", "Later changes would be overwritten"
+
+
+class NotUndoable(Conflict):
+    """The operation cannot be undone (a purge: what it erased is gone)."""
+
+    slug, title = "not-undoable", "This operation cannot be undone"
+
+
+class AlreadyUndone(Conflict):
+    """The operation has been undone already; undo its undo to redo it."""
+
+    slug, title = "already-undone", "Already undone"
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
 

@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
+from ..core.db import db
 from ..core.errors import Invalid, NameConflict
 from ..core.types import MAX_POSITION, utcnow
-from ..users.locks import owner_transaction
+from ..history.recording import operation
 from ..users.models import User
 from .models import Goal
 from .queries import PLANNER_ROWS
@@ -87,14 +88,20 @@ def parse_import(payload: Any) -> list[ImportedNode]:
 
 
 def import_trees(
-    *, owner: User, nodes: Sequence[ImportedNode], parent_id: int | None, max_goals: int = 0
+    *,
+    owner: User,
+    nodes: Sequence[ImportedNode],
+    parent_id: int | None,
+    max_goals: int = 0,
+    kind: str = "import",
 ) -> list[int]:
     """Create validated nodes (given in pre-order) in one transaction; returns their ids.
 
     max_goals: the most goals the owner may hold, trash included (0: no limit).
     """
     now = utcnow()
-    with owner_transaction(owner.id) as session:
+    with operation(owner.id, kind=kind, actor_id=owner.id) as stamp:
+        session = db.session
         if parent_id is not None:
             live_goal(owner.id, parent_id, "parent goal")
         check_room(owner_id=owner.id, adding=len(nodes), max_goals=max_goals)
@@ -123,7 +130,14 @@ def import_trees(
                 else:
                     under, position = ids[node.parent], node.position
                 params.append(
-                    new_goal_row(owner.id, node.fields, now, parent_id=under, position=position)
+                    new_goal_row(
+                        owner.id,
+                        node.fields,
+                        now,
+                        parent_id=under,
+                        position=position,
+                        operation_id=stamp.id,
+                    )
                 )
             # A level is a few multi-row INSERTs: NULLs are sent rather than left out (rows
             # leaving out different columns, a done goal's end, would each need a statement),

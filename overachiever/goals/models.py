@@ -35,6 +35,9 @@ class Goal(db.Model):  # type: ignore[name-defined,misc]
     # Trash: deleted_at is set on every goal of a trashed subtree, trash_root_id names its root.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     trash_root_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # The operation that changed it last (see history): its events are read from the rows
+    # that an operation's statements marked, whatever those statements were.
+    operation_id: Mapped[int | None] = mapped_column(BigId, default=None)
 
     __table_args__ = (
         # Children of a parent, in order: the tree walk and the sibling listing.
@@ -42,6 +45,7 @@ class Goal(db.Model):  # type: ignore[name-defined,misc]
         # An owner's live goals: the forest read and the flat listing.
         Index("ix_goals_owner_id_deleted_at", "owner_id", "deleted_at"),
         Index("ix_goals_trash_root_id", "trash_root_id"),
+        Index("ix_goals_operation_id", "operation_id"),
         # An owner's goals in tree order (children of one parent together, in sibling order):
         # the forest read streams it without a sort; sibling checks and positions seek it.
         Index("ix_goals_owner_tree", "owner_id", "parent_id", "position", "id"),

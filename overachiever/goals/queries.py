@@ -401,6 +401,7 @@ _NEW_FIELDS = (
     "created_at",
     "updated_at",
     "version",
+    "operation_id",
 )
 
 

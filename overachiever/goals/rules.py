@@ -101,13 +101,20 @@ def next_position(owner_id: int, parent_id: int | None) -> int:
     return int(db.session.execute(NEXT_POSITION[parent_id is None], params).scalar_one())
 
 
-def open_slot(owner_id: int, parent_id: int | None, position: int, now: datetime) -> None:
+def open_slot(
+    owner_id: int, parent_id: int | None, position: int, now: datetime, operation_id: int
+) -> None:
     """Shift siblings at or after position one place down, to make room."""
     shifted = case((Goal.position < MAX_POSITION, Goal.position + 1), else_=Goal.position)
     db.session.execute(
         update(Goal)
         .where(siblings(owner_id, parent_id), Goal.position >= position)
-        .values(position=shifted, version=Goal.version + 1, updated_at=now)
+        .values(
+            position=shifted,
+            version=Goal.version + 1,
+            updated_at=now,
+            operation_id=operation_id,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -145,6 +152,7 @@ def new_goal_row(
     *,
     parent_id: int | None,
     position: int | None,
+    operation_id: int,
 ) -> dict[str, Any]:
     """The parameters of queries.INSERT for a new goal of these fields, created now.
 
@@ -162,6 +170,7 @@ def new_goal_row(
         "created_at": now,
         "updated_at": now,
         "version": 1,
+        "operation_id": operation_id,
         "sibling_owner": owner_id,
         "sibling_of": parent_id,
         "position": position,

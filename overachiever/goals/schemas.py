@@ -125,7 +125,15 @@ class GoalPage(Out):
     limit: int
 
 
-class TreeQuery(Query):
+class AsOfQuery(Query):
+    """An instant in the past to read goals at (see history)."""
+
+    as_of: Timestamp | None = Field(
+        None, description="RFC 3339 instant: the state as recorded then (not in the future)"
+    )
+
+
+class TreeQuery(AsOfQuery):
     """Shape of a tree read."""
 
     status: Literal["open", "done", "all"] = "all"

@@ -17,7 +17,7 @@ from ..core.db import db, read_transaction
 from ..core.errors import NameConflict, NotFound
 from ..core.search import contains_folded
 from ..core.types import utcnow
-from ..users.locks import owner_transaction
+from ..history.recording import operation
 from ..users.models import User
 from .models import LIVE, Goal
 from .queries import FOREST, GOAL, INSERT, INSERT_WITHIN_LIMIT, SUBTREE, SUBTREE_IDS, stats_of
@@ -131,21 +131,27 @@ def _flush_names() -> None:
         raise NameConflict("a sibling goal already has that name") from exc
 
 
-def create_goal(*, owner: User, goal_in: GoalCreate, max_goals: int = 0) -> GoalResult:
+def create_goal(
+    *, owner: User, goal_in: GoalCreate, max_goals: int = 0, actor: User | None = None
+) -> GoalResult:
     """Create a goal (under a parent of the same owner, or at the top level).
 
-    max_goals: the most goals the owner may hold, trash included (0: no limit).
+    max_goals: the most goals the owner may hold, trash included (0: no limit); actor: who
+    asked, when not the owner.
     """
     now = utcnow()
     parent_id, position = goal_in.parent_id, goal_in.position
-    row = new_goal_row(owner.id, goal_in, now, parent_id=parent_id, position=position)
+    row = new_goal_row(
+        owner.id, goal_in, now, parent_id=parent_id, position=position, operation_id=0
+    )
     check_times(row["start"], row["end"])
     near_limit = room_before_create(owner_id=owner.id, max_goals=max_goals)
-    # At the end of its siblings, a create is one statement, which SQLite runs as a transaction
-    # of its own; at a given position, the siblings after it move down first.
-    with owner_transaction(owner.id, single_statement=position is None) as session:
+    with operation(owner.id, kind="create", actor_id=(actor or owner).id) as stamp:
+        session = db.session
+        row["operation_id"] = stamp.id
+        # At a given position, the siblings after it move down first.
         if position is not None:
-            open_slot(owner.id, parent_id, position, now)
+            open_slot(owner.id, parent_id, position, now, stamp.id)
         try:
             inserts = INSERT_WITHIN_LIMIT if near_limit else INSERT
             stmt = inserts[parent_id is None, position is None]
@@ -166,7 +172,12 @@ def create_goal(*, owner: User, goal_in: GoalCreate, max_goals: int = 0) -> Goal
 
 
 def update_goal(
-    *, owner: User, goal_id: int, changes: GoalPatch | GoalPut, if_match: EtagCheck = None
+    *,
+    owner: User,
+    goal_id: int,
+    changes: GoalPatch | GoalPut,
+    if_match: EtagCheck = None,
+    actor: User | None = None,
 ) -> GoalResult:
     """Apply changes (a PATCH, or a PUT with every field) under the tree rules.
 
@@ -174,7 +185,7 @@ def update_goal(
     """
     sent = changes.model_fields_set
     now = utcnow()
-    with owner_transaction(owner.id):
+    with operation(owner.id, kind="update", actor_id=(actor or owner).id) as stamp:
         goal = live_goal(owner.id, goal_id)
         check_etag(goal, if_match)
         start = changes.start if "start" in sent else goal.start
@@ -192,7 +203,7 @@ def update_goal(
 
         position = changes.position
         if position is not None and (moved or position != goal.position):
-            open_slot(owner.id, new_parent, position, now)
+            open_slot(owner.id, new_parent, position, now, stamp.id)
         elif moved:
             position = next_position(owner.id, new_parent)
 
@@ -208,6 +219,7 @@ def update_goal(
         goal.end = end
         goal.version = goal.version + 1
         goal.updated_at = now
+        goal.operation_id = stamp.id
         _flush_names()
         result = result_of(goal)
     return result
@@ -221,14 +233,21 @@ def trash_goal(
     The owner's trashed goals older than retention are purged first.
     """
     now = utcnow()
-    with owner_transaction(owner.id) as session:
+    with operation(owner.id, kind="trash", actor_id=owner.id) as stamp:
+        session = db.session
         purge_expired_of(owner.id, now - retention)
         goal = live_goal(owner.id, goal_id)
         check_etag(goal, if_match)
         session.execute(
             update(Goal)
             .where(Goal.id.in_(SUBTREE_IDS.on(session.connection())))
-            .values(deleted_at=now, trash_root_id=goal.id, version=Goal.version + 1, updated_at=now)
+            .values(
+                deleted_at=now,
+                trash_root_id=goal.id,
+                version=Goal.version + 1,
+                updated_at=now,
+                operation_id=stamp.id,
+            )
             .execution_options(synchronize_session=False),
             {"root_id": goal.id},
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from ..core.db import db
 from ..core.errors import NotFound
 from ..core.types import utcnow
+from ..history.recording import Stamp, begin, operation, record, record_purge
 from ..users.locks import owner_transaction
 from ..users.models import User
 from .models import Goal
@@ -25,8 +26,9 @@ from .results import GoalResult, result_of
 from .rules import check_name_free, find_live, next_position
 
 
-def _delete_trashed(doomed: Callable[[Any], Any]) -> int:
-    """Delete the trashed goals that doomed(entity) selects; returns how many went.
+def _delete_trashed(doomed: Callable[[Any], Any], stamp: Stamp) -> int:
+    """Delete the trashed goals that doomed(entity) selects, recorded under stamp; returns how
+    many went (their events keep a tombstone each, their fields erased).
 
     A separately trashed child of a goal that goes stays in the trash, detached (it is
     restored at the top level). The parent key has no ON DELETE action: a SET NULL would
@@ -37,9 +39,10 @@ def _delete_trashed(doomed: Callable[[Any], Any]) -> int:
     db.session.execute(
         update(Goal)
         .where(Goal.parent_id.in_(gone_ids), Goal.deleted_at.is_not(None), ~doomed(Goal))
-        .values(parent_id=None)
+        .values(parent_id=None, version=Goal.version + 1, operation_id=stamp.id)
         .execution_options(synchronize_session=False)
     )
+    record_purge(stamp, gone_ids)
     result = db.session.execute(
         delete(Goal).where(doomed(Goal)).execution_options(synchronize_session=False)
     )
@@ -47,12 +50,21 @@ def _delete_trashed(doomed: Callable[[Any], Any]) -> int:
 
 
 def purge_expired_of(owner_id: int, cutoff: datetime) -> int:
-    """Purge the owner's goals trashed before cutoff (under the owner's lock); returns the count."""
+    """Purge the owner's goals trashed before cutoff (under the owner's lock); returns the count.
+
+    Recorded as an operation of its own, asked by no one, even inside another's transaction:
+    the change that happened to trigger it can be undone without it.
+    """
 
     def expired(g: Any) -> Any:
         return and_(g.owner_id == owner_id, g.trash_root_id.is_not(None), g.deleted_at < cutoff)
 
-    return _delete_trashed(expired)
+    if db.session.execute(select(Goal.id).where(expired(Goal)).limit(1)).first() is None:
+        return 0
+    stamp = begin(owner_id=owner_id, kind="purge", actor_id=None)
+    purged = _delete_trashed(expired, stamp)
+    record(stamp)
+    return purged
 
 
 def purge_expired(*, retention: timedelta) -> int:
@@ -115,7 +127,8 @@ def restore(*, owner: User, goal_id: int, retention: timedelta) -> GoalResult:
     The owner's trashed goals older than retention are purged first.
     """
     now = utcnow()
-    with owner_transaction(owner.id) as session:
+    with operation(owner.id, kind="restore", actor_id=owner.id) as stamp:
+        session = db.session
         purge_expired_of(owner.id, now - retention)
         root = _trash_root(owner, goal_id)
         parent_id = root.parent_id
@@ -125,7 +138,13 @@ def restore(*, owner: User, goal_id: int, retention: timedelta) -> GoalResult:
         session.execute(
             update(Goal)
             .where(Goal.trash_root_id == root.id, Goal.owner_id == owner.id)
-            .values(deleted_at=None, trash_root_id=None, version=Goal.version + 1, updated_at=now)
+            .values(
+                deleted_at=None,
+                trash_root_id=None,
+                version=Goal.version + 1,
+                updated_at=now,
+                operation_id=stamp.id,
+            )
             .execution_options(synchronize_session=False)
         )
         if parent_id != root.parent_id:
@@ -142,8 +161,8 @@ def restore(*, owner: User, goal_id: int, retention: timedelta) -> GoalResult:
 
 def purge(*, owner: User, goal_id: int) -> None:
     """Delete a trashed subtree for good."""
-    with owner_transaction(owner.id) as session:
+    with operation(owner.id, kind="purge", actor_id=owner.id) as stamp:
         root = _trash_root(owner, goal_id)
         root_id = root.id
-        session.expunge(root)
-        _delete_trashed(lambda g: and_(g.trash_root_id == root_id, g.owner_id == owner.id))
+        db.session.expunge(root)
+        _delete_trashed(lambda g: and_(g.trash_root_id == root_id, g.owner_id == owner.id), stamp)

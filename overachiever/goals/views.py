@@ -9,6 +9,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
+from ..history import asof
 from ..web.auth import current_user, token_auth
 from ..web.bodies import documented_body
 from ..web.jsonio import no_content
@@ -19,6 +20,7 @@ from .importing import import_trees, parse_import
 from .results import GoalResult
 from .rules import EtagCheck
 from .schemas import (
+    AsOfQuery,
     Forest,
     GoalCreate,
     GoalListQuery,
@@ -120,8 +122,11 @@ def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
 @bp.output(Forest, description="Nested nodes, or a pre-order list with format=flat")
 @bp.doc(summary="Read your whole forest")
 def forest(query: TreeQuery) -> Response:
-    """Your whole live forest with progress roll-ups, nested or flat."""
-    tree = service.forest(owner=current_user())
+    """Your whole live forest with progress roll-ups, nested or flat; as it was at as_of."""
+    if query.as_of is not None:
+        tree = asof.forest_as_of(owner=current_user(), at=query.as_of)
+    else:
+        tree = service.forest(owner=current_user())
     if query.format == "flat":
         return _stream(flat_json(tree, status=query.status, max_depth=query.depth))
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth))
@@ -129,13 +134,17 @@ def forest(query: TreeQuery) -> Response:
 
 @bp.get("/<id:goal_id>")
 @bp.auth_required(token_auth)
+@bp.input(AsOfQuery, location="query", arg_name="query")
 @bp.output(GoalOut)
 @bp.doc(
     summary="Read a goal",
     responses={304: "Not modified (If-None-Match)", 404: "No such goal of yours"},
 )
-def get_goal(goal_id: int) -> Any:
-    """One goal with its roll-ups; honours If-None-Match."""
+def get_goal(goal_id: int, query: AsOfQuery) -> Any:
+    """One goal with its roll-ups; honours If-None-Match; as it was at as_of."""
+    if query.as_of is not None:
+        # A past state has no ETag: it is not something a write could be conditional on.
+        return asof.goal_as_of(owner=current_user(), goal_id=goal_id, at=query.as_of).as_dict()
     result = service.get_goal(owner=current_user(), goal_id=goal_id)
     etag = result.etag
     if request.if_none_match.contains_weak(etag):
@@ -149,8 +158,11 @@ def get_goal(goal_id: int) -> Any:
 @bp.output(Subtree, description="The goal as a nested node, or {items} with format=flat")
 @bp.doc(summary="Read a subtree", responses={404: "No such goal of yours"})
 def goal_tree(goal_id: int, query: TreeQuery) -> Response:
-    """The subtree rooted at one goal, nested or flat."""
-    tree = service.subtree(owner=current_user(), goal_id=goal_id)
+    """The subtree rooted at one goal, nested or flat; as it was at as_of."""
+    if query.as_of is not None:
+        tree = asof.subtree_as_of(owner=current_user(), goal_id=goal_id, at=query.as_of)
+    else:
+        tree = service.subtree(owner=current_user(), goal_id=goal_id)
     if query.format == "flat":
         return _stream(flat_json(tree, status=query.status, max_depth=query.depth, pin_roots=True))
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth, wrap=False))

@@ -83,14 +83,16 @@ def add_goal(
     owner = user_named(actor, user_name)
     parent_id = goal_named(owner, parent_name).id if parent_name else None
     goal_in = GoalCreate(name=name, description=description or "", parent_id=parent_id)
-    return goal_service.create_goal(owner=owner, goal_in=goal_in, max_goals=max_goals)
+    return goal_service.create_goal(owner=owner, goal_in=goal_in, max_goals=max_goals, actor=actor)
 
 
 def complete_goal(actor: User, user_name: str | None, name: str) -> GoalResult:
     """Set the end of a goal named in the request to now, as the article's PUT does."""
     owner = user_named(actor, user_name)
     goal_id = goal_named(owner, name).id
-    return goal_service.update_goal(owner=owner, goal_id=goal_id, changes=GoalPatch(end=utcnow()))
+    return goal_service.update_goal(
+        owner=owner, goal_id=goal_id, changes=GoalPatch(end=utcnow()), actor=actor
+    )
 
 
 def visible_users(actor: User) -> Sequence[User]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -233,6 +233,7 @@ def delete_user(actor: User, ref: int | str) -> None:
     """Delete an account with its goals and tokens."""
     target = resolve(actor, ref)
     from ..goals.models import Goal
+    from ..history.models import GoalEvent, Operation
 
     # The owner's lock too: a goal write of this user in flight finishes first (or finds the
     # account gone), instead of deadlocking on the goals this deletes.
@@ -242,6 +243,13 @@ def delete_user(actor: User, ref: int | str) -> None:
         # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.
         session.execute(delete(Token).where(Token.user_id == target.id))
         session.execute(delete(Goal).where(Goal.owner_id == target.id))
+        # Their history goes with them (events before operations, which they belong to).
+        session.execute(delete(GoalEvent).where(GoalEvent.owner_id == target.id))
+        session.execute(delete(Operation).where(Operation.owner_id == target.id))
+        # Operations they made in others' trees stay, asked by no one now.
+        session.execute(
+            update(Operation).where(Operation.actor_id == target.id).values(actor_id=None)
+        )
         session.execute(delete(User).where(User.id == target.id))
 
 

@@ -1,0 +1,158 @@
+"""Recording: every change of goals is written down in the transaction that makes it.
+
+A change runs inside `operation(...)`: the owner's lock is taken, an operation row is added,
+and every statement of the change marks the goal rows it touches with the operation's id.
+Before the transaction commits, one INSERT ... SELECT copies each marked goal into an event
+(its snapshot, and the id of its previous event), so a crash loses both or neither, and no
+statement can change goals without being recorded, whatever it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
+
+from ..core.db import db
+from ..core.types import BigId, UTCDateTime, utcnow
+from ..goals.models import Goal
+from ..users.locks import owner_transaction
+from .models import SNAPSHOT_FIELDS, TRASH_FIELDS, GoalEvent, Operation
+
+_goals = Goal.__table__
+_events = GoalEvent.__table__
+_operations = Operation.__table__
+_KEPT = (*SNAPSHOT_FIELDS, *TRASH_FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The operation a change is recorded under: what its statements mark goals with."""
+
+    id: int
+    owner_id: int
+    at: datetime
+
+
+def begin(*, owner_id: int, kind: str, actor_id: int | None, undoes: int | None = None) -> Stamp:
+    """Add an operation (inside the owner's lock, so operations of one owner are in order)."""
+    at = utcnow()
+    op_id = db.session.execute(
+        insert(_operations)
+        .values(owner_id=owner_id, actor_id=actor_id, kind=kind, at=at, undoes=undoes)
+        .returning(_operations.c.id)
+    ).scalar_one()
+    return Stamp(op_id, owner_id, at)
+
+
+def _last_event(goal_id: Any) -> Any:
+    """The id of a goal's latest event, as a scalar subquery."""
+    earlier = _events.alias("earlier")
+    return select(func.max(earlier.c.id)).where(earlier.c.goal_id == goal_id).scalar_subquery()
+
+
+def _record_statement() -> Any:
+    """INSERT an event for every goal marked with :op_id, kind told by its previous event."""
+    prev = _events.alias("prev")
+    kind = case(
+        (prev.c.id.is_(None), literal("created")),
+        (and_(prev.c.deleted_at.is_(None), _goals.c.deleted_at.is_not(None)), literal("trashed")),
+        (and_(prev.c.deleted_at.is_not(None), _goals.c.deleted_at.is_(None)), literal("restored")),
+        else_=literal("updated"),
+    )
+    columns = ["operation_id", "owner_id", "goal_id", "prev_id", "at", "kind", "erased", *_KEPT]
+    rows = (
+        select(
+            bindparam("op_id", type_=BigId),
+            _goals.c.owner_id,
+            _goals.c.id,
+            prev.c.id,
+            bindparam("at", type_=UTCDateTime()),
+            kind,
+            false(),
+            *(_goals.c[name] for name in _KEPT),
+        )
+        .select_from(_goals.outerjoin(prev, prev.c.id == _last_event(_goals.c.id)))
+        .where(_goals.c.operation_id == bindparam("op_id"))
+    )
+    return insert(_events).from_select(columns, rows)
+
+
+_RECORD = _record_statement()
+
+
+def record(stamp: Stamp) -> int:
+    """Write the events of an operation; drop the operation if it changed nothing."""
+    result = db.session.execute(_RECORD, {"op_id": stamp.id, "at": stamp.at})
+    recorded = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if not recorded:
+        has_tombstones = db.session.execute(
+            select(_events.c.id).where(_events.c.operation_id == stamp.id).limit(1)
+        ).first()
+        if has_tombstones is None:
+            db.session.execute(delete(_operations).where(_operations.c.id == stamp.id))
+    return recorded
+
+
+def record_purge(stamp: Stamp, doomed: Select[Any]) -> None:
+    """Before goals are deleted for good: a tombstone for each, and their earlier events erased.
+
+    doomed selects the ids of the goals about to go.
+    """
+    tombstones = select(
+        bindparam("op_id", type_=BigId),
+        _goals.c.owner_id,
+        _goals.c.id,
+        _last_event(_goals.c.id),
+        bindparam("at", type_=UTCDateTime()),
+        literal("purged"),
+        true(),
+    ).where(_goals.c.id.in_(doomed))
+    columns = ["operation_id", "owner_id", "goal_id", "prev_id", "at", "kind", "erased"]
+    db.session.execute(
+        insert(_events).from_select(columns, tombstones), {"op_id": stamp.id, "at": stamp.at}
+    )
+    db.session.execute(
+        update(_events)
+        .where(_events.c.goal_id.in_(doomed), _events.c.erased.is_(False))
+        .values(erased=True, **dict.fromkeys(_KEPT, null()))
+    )
+
+
+@contextmanager
+def operation(
+    owner_id: int,
+    *,
+    kind: str,
+    actor_id: int | None,
+    serialise_all: bool = False,
+) -> Iterator[Stamp]:
+    """A write transaction under the owner's lock whose changes are recorded as one operation.
+
+    The body marks every goal row it changes with the stamp's id (operation_id).
+    """
+    with owner_transaction(owner_id, serialise_all=serialise_all):
+        stamp = begin(owner_id=owner_id, kind=kind, actor_id=actor_id)
+        yield stamp
+        record(stamp)
+
+
+__all__ = ["Stamp", "begin", "operation", "record", "record_purge"]
