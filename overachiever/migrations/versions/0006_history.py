@@ -22,7 +22,6 @@ depends_on = None
 # 64-bit ids on PostgreSQL; INTEGER on SQLite, as the other tables have.
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Stamp = sa.DateTime(timezone=True)
-_FIELDS = 'name, description, parent_id, position, start, "end", due'
 
 
 def upgrade() -> None:
