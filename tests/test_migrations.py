@@ -355,3 +355,60 @@ def test_never_reused_ids_revision_keeps_every_row_and_reference(tmp_path):
             assert conn.exec_driver_sql("SELECT max(id) FROM goals").scalar() == 9
         assert _diff(db.engine) == []
         db.engine.dispose()
+
+
+def test_history_revision_records_the_goals_that_exist(app):
+    """0006 gives each goal a created event at its created_at, and trashed ones a trashed event,
+    in one baseline operation per owner that cannot be undone."""
+    migrations.upgrade("0005")
+    created, trashed_at = "2025-01-02 03:04:05", "2025-02-03 04:05:06"
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, name, email, is_admin, created_at)"
+                " VALUES (7, 'old', 'old@example.com', TRUE, :at)"
+            ),
+            {"at": created},
+        )
+        for goal_id, parent, deleted in ((1, None, None), (2, 1, None), (3, None, trashed_at)):
+            conn.execute(
+                text(
+                    "INSERT INTO goals (id, owner_id, parent_id, name, description, start,"
+                    " position, created_at, updated_at, version, deleted_at, trash_root_id)"
+                    " VALUES (:id, 7, :parent, :name, '', :at, 0, :at, :at, 1, :deleted,"
+                    " :root)"
+                ),
+                {
+                    "id": goal_id,
+                    "parent": parent,
+                    "name": f"g{goal_id}",
+                    "at": created,
+                    "deleted": deleted,
+                    "root": goal_id if deleted else None,
+                },
+            )
+    migrations.upgrade()
+    with db.engine.connect() as conn:
+        ops = conn.execute(text("SELECT id, owner_id, kind FROM operations")).all()
+        events = conn.execute(
+            text(
+                "SELECT goal_id, kind, prev_id IS NULL, name, parent_id"
+                " FROM goal_events ORDER BY id"
+            )
+        ).all()
+        marked = conn.execute(text("SELECT DISTINCT operation_id FROM goals")).scalars().all()
+    assert [(o[1], o[2]) for o in ops] == [(7, "baseline")]
+    assert [tuple(e) for e in events] == [
+        (1, "created", True, "g1", None),
+        (2, "created", True, "g2", 1),
+        (3, "created", True, "g3", None),
+        (3, "trashed", False, "g3", None),
+    ]
+    assert marked == [ops[0][0]]
+    from overachiever.core.errors import NotUndoable
+    from overachiever.history.undo import undo
+    from overachiever.users.models import User
+
+    owner = db.session.get(User, 7)
+    with pytest.raises(NotUndoable):
+        undo(owner=owner, operation_id=ops[0][0])
