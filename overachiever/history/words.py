@@ -22,9 +22,6 @@ def event_words(event: dict[str, Any]) -> str:
     if kind in ("trashed", "restored", "purged"):
         return f"{who} {kind} {what}"
     parts = []
-    if "name" in changes:
-        before, after = changes["name"]
-        parts.append(f"renamed {before!r} to {after!r}")
     if "end" in changes:
         parts.append("completed" if changes["end"][1] is not None else "reopened")
     if "parent_id" in changes:
@@ -34,10 +31,12 @@ def event_words(event: dict[str, Any]) -> str:
         parts.append("reordered")
     others = [f for f in ("description", "start", "due") if f in changes]
     if others:
-        parts.append(f"changed {', '.join(others)} of")
-    if not parts:
-        parts.append("saved")
-    return f"{who} {' and '.join(parts)} {what}"
+        parts.append(f"changed the {', '.join(others)} of")
+    if "name" in changes:
+        before, after = changes["name"]
+        renamed = f"{who} renamed {before!r} to {after!r}"
+        return f"{renamed} and {' and '.join(parts)} it" if parts else renamed
+    return f"{who} {' and '.join(parts or ['saved'])} {what}"
 
 
 def operation_words(op: dict[str, Any]) -> str:
