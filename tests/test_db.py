@@ -66,7 +66,9 @@ def test_a_single_read_is_two_statements_outside_any_transaction(app, client, st
 
 
 @pytest.mark.parametrize("under_parent", [False, True])
-def test_creating_a_goal_at_the_end_is_one_insert(app, client, statements, under_parent):
+def test_creating_a_goal_at_the_end_is_one_transaction_of_three_inserts(
+    app, client, statements, under_parent
+):
     account = sign_up(client, "writer")
     parent = None
     if under_parent:
@@ -81,15 +83,16 @@ def test_creating_a_goal_at_the_end_is_one_insert(app, client, statements, under
     )
     assert resp.status_code == 201
     assert (resp.get_json()["parent_id"], resp.get_json()["position"]) == (parent, 1)
-    inserts = [s for s in statements if s.upper().startswith("INSERT")]
-    assert len(inserts) == 1, statements
+    # The token; then, together: the owner locked, the operation, the goal (which checks its
+    # parent or owner itself) and its event.
+    inserts = [s.split()[2] for s in statements if s.upper().startswith("INSERT")]
+    assert inserts == ["operations", "goals", "goal_events"], statements
+    kinds = [s.split()[0].upper() for s in statements[1:]]
     if _is_sqlite(app):
-        # The token, then the insert, which checks the parent (or owner) itself: a transaction
-        # of its own, with no BEGIN, look-up or COMMIT around it.
-        assert statements[1:] == inserts, statements
+        assert kinds == ["BEGIN", "SELECT", "INSERT", "INSERT", "INSERT", "COMMIT"], statements
+        assert statements[1] == "BEGIN IMMEDIATE"
     else:
-        # The token, the owner's row locked, the insert.
-        assert len(statements) == 3, statements
+        assert kinds == ["SELECT", "INSERT", "INSERT", "INSERT"], statements
 
 
 def test_creating_a_goal_at_a_position_is_a_write_transaction(app, client, statements):
@@ -101,9 +104,18 @@ def test_creating_a_goal_at_a_position_is_a_write_transaction(app, client, state
     )
     assert resp.status_code == 201
     if _is_sqlite(app):
-        # The token; then the owner, the siblings moved down and the insert, together.
+        # The token; then the owner, the operation, the siblings moved down, the insert and
+        # the events (of the new goal and the sibling it moved), together.
         kinds = [s.split()[0].upper() for s in statements[1:]]
-        assert kinds == ["BEGIN", "SELECT", "UPDATE", "INSERT", "COMMIT"], statements
+        assert kinds == [
+            "BEGIN",
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "INSERT",
+            "INSERT",
+            "COMMIT",
+        ], statements
         assert statements[1] == "BEGIN IMMEDIATE"
     listed = client.get("/api/v2/goals?sort=position", headers=account.headers).get_json()
     assert [(g["name"], g["position"]) for g in listed["items"]] == [("second", 0), ("first", 1)]

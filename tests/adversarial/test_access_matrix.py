@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ class Principal:
     child: int
     trashed: int
     token: int
+    operation: int = 0  # the trash of `trashed`
 
     @property
     def secrets(self) -> list[str]:
@@ -51,6 +53,13 @@ class Principal:
 
 
 World = dict[str, Principal]
+
+
+def _now() -> str:
+    """The present instant, for as_of (the world was built before it)."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
 Attempt = tuple[str, str, Any, Any]  # method, url, JSON body (or None), expected
 
 
@@ -121,6 +130,30 @@ OPERATIONS: list[Operation] = [
     Operation("restore-live", lambda a, v: ("POST", f"{V2}/trash/{v.goal}/restore", None, 404)),
     Operation("purge-trashed", lambda a, v: ("DELETE", f"{V2}/trash/{v.trashed}", None, 404)),
     Operation("purge-live", lambda a, v: ("DELETE", f"{V2}/trash/{v.goal}", None, 404)),
+    # ------------------------------------------------------------------------------- history
+    Operation("goal-history", lambda a, v: ("GET", f"{V2}/goals/{v.goal}/history", None, 404)),
+    Operation(
+        "trashed-history", lambda a, v: ("GET", f"{V2}/goals/{v.trashed}/history", None, 404)
+    ),
+    Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
+    Operation(
+        "undo-operation",
+        lambda a, v: ("POST", f"{V2}/operations/{v.operation}/undo", None, 404),
+    ),
+    Operation("list-operations", lambda a, v: ("GET", f"{V2}/operations", None, SCOPED)),
+    Operation("changes-feed", lambda a, v: ("GET", f"{V2}/changes?limit=500", None, SCOPED)),
+    Operation(
+        "goal-as-of",
+        lambda a, v: ("GET", f"{V2}/goals/{v.goal}?as_of={_now()}", None, 404),
+    ),
+    Operation(
+        "subtree-as-of",
+        lambda a, v: ("GET", f"{V2}/goals/{v.goal}/tree?as_of={_now()}", None, 404),
+    ),
+    Operation(
+        "forest-as-of",
+        lambda a, v: ("GET", f"{V2}/goals/tree?format=flat&as_of={_now()}", None, SCOPED),
+    ),
     # -------------------------------------------------------------------------------- tokens
     Operation("revoke-token", lambda a, v: ("DELETE", f"{V2}/tokens/{v.token}", None, 404)),
     Operation("list-tokens", lambda a, v: ("GET", f"{V2}/tokens", None, SCOPED)),
@@ -302,7 +335,13 @@ def world(app: Any) -> World:
             headers=basic(name, acct.password),
         )
         assert resp.status_code == 201
-        principals[name] = Principal(acct, top, child, trashed, int(resp.get_json()["id"]))
+        # The first feed makes the server's cursor key: made now, it is not a change below.
+        assert client.get(f"{V2}/changes", headers=h).status_code == 200
+        ops = client.get(f"{V2}/operations?limit=1", headers=h).get_json()["items"]
+        assert ops[0]["kind"] == "trash"
+        principals[name] = Principal(
+            acct, top, child, trashed, int(resp.get_json()["id"]), ops[0]["id"]
+        )
     assert principals["admin"].account.is_admin
     assert not principals["alice"].account.is_admin
     return principals
@@ -328,6 +367,8 @@ def _own_marker(p: Principal, url: str) -> str:
         return f"{name}-trashed-secret"
     if "/users" in url:
         return p.account.email
+    if "/operations" in url:
+        return f'"id":{p.operation},'
     return f"{name}-top-secret"
 
 

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -259,3 +260,31 @@ def test_deleting_an_account_while_its_owner_edits_never_fails_a_request(server,
     # Every edit was applied before the deletion, or found the account gone.
     assert set(statuses) <= {200, 401, 404}, statuses
     assert statuses[200] > 0
+
+
+def test_an_undo_racing_a_move_never_makes_a_cycle(client, pool):
+    """Undoing "A out of B" while B moves under A: whichever runs second would close a ring."""
+    a, b = _create(client, "A"), _create(client, "B")
+    outcomes: Counter[str] = Counter()
+    for round_ in range(ROTATIONS):
+        assert _move(client, a, b)()[0] == 200
+        assert _move(client, a, None)()[0] == 200
+        status, ops = client.json("GET", "/api/v2/operations?limit=1")
+        assert status == 200, ops
+        moved_out = ops["items"][0]["id"]
+        results = _at_once(
+            pool,
+            [
+                partial(client.json, "POST", f"/api/v2/operations/{moved_out}/undo"),
+                _move(client, b, a),
+            ],
+        )
+        statuses = _statuses(results)
+        assert sorted(statuses) == [200, 409], (round_, results)
+        refused = results[statuses.index(409)][1]
+        assert refused["type"] == "urn:overachiever:problem:cycle", refused
+        outcomes["undo won" if statuses[0] == 200 else "move won"] += 1
+        assert_forest_intact(client, [a, b])
+        for g in (a, b):
+            assert _move(client, g, None)()[0] == 200
+    print(f"\nundo against move: {ROTATIONS} rounds, {dict(outcomes)}")
