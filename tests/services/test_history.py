@@ -166,6 +166,24 @@ def test_the_trash_expiry_is_an_operation_of_its_own_asked_by_no_one(
     assert_record_matches(owner.id)
 
 
+def test_the_cron_purge_is_recorded_per_owner(owner: User, other: User, make: MakeGoal) -> None:
+    for who in (owner, other):
+        goal = make(who, "old")
+        service.trash_goal(owner=who, goal_id=goal, retention=RETENTION)
+    db.session.commit()
+    assert trash.purge_expired(retention=timedelta(0)) == 2
+    for who in (owner, other):
+        last = operations_of(who.id)[-1]
+        assert (last.kind, last.actor_id) == ("purge", None)
+        kinds = (
+            db.session.execute(select(GoalEvent.kind).where(GoalEvent.operation_id == last.id))
+            .scalars()
+            .all()
+        )
+        assert kinds == ["purged"]
+        assert_record_matches(who.id)
+
+
 def test_generated_demo_goals_are_recorded(owner: User) -> None:
     generated = demo.generate(owner.name, 50, batch=20)
     assert_record_matches(generated.id)
