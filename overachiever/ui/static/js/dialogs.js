@@ -99,6 +99,8 @@ export function newSubGoalDialog(parent, goalName = null) {
 /**
  * Edit a goal's name, description and due date. The save is conditional (If-Match): when the
  * goal changed elsewhere meanwhile, the form is refilled with the current version and says so.
+ * Resolves to {goal, before, changed} (changed: false when nothing was sent), or undefined when
+ * cancelled.
  */
 export async function editGoalDialog(goalId, goalName = null) {
   let current = await api("GET", `/goals/${goalId}`);
@@ -126,10 +128,10 @@ export async function editGoalDialog(goalId, goalName = null) {
       if (fields.name.value.trim() !== g.name) changes.name = fields.name.value;
       if (fields.description.value !== g.description) changes.description = fields.description.value;
       if (fields.due.value !== toDateInput(g.due)) changes.due = fromDateInput(fields.due.value);
-      if (!Object.keys(changes).length) return g;
+      if (!Object.keys(changes).length) return { goal: g, before: g, changed: false };
       try {
         const { data } = await api("PATCH", `/goals/${goalId}`, { body: changes, headers: { "If-Match": current.etag } });
-        return data;
+        return { goal: data, before: g, changed: true };
       } catch (error) {
         if (error.status === 412) {
           current = await api("GET", `/goals/${goalId}`);

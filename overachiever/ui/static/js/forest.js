@@ -4,8 +4,9 @@
 import { api, describeError } from "./api.js";
 import { editGoalDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, h, percent, quoted } from "./dom.js";
-import { showError, showInfo } from "./notify.js";
+import { showError } from "./notify.js";
 import { session } from "./session.js";
+import { lastOperation, noticeWithUndo } from "./undo.js";
 
 const PAGE = 200;
 const SEARCH_PAGE = 500;
@@ -538,17 +539,29 @@ class Forest {
       return;
     }
     this.addInput.value = "";
+    const op = await lastOperation(created.id);
     await this.change(async () => {});
-    showInfo(`Added ${quoted(created.name)}.`);
+    this.offerUndo(`Added ${quoted(created.name)}.`, op);
     this.addInput.focus();
+  }
+
+  /**
+   * Tell what was just done, with an Undo of operation `op` (when known); after an undo or a
+   * redo the forest is read again, with the goal `focusId` in view.
+   */
+  offerUndo(message, op, focusId = null) {
+    const refresh = () =>
+      focusId === null ? this.change(async () => {}) : this.change(async () => {}, { focus: { id: focusId }, reveal: focusId });
+    noticeWithUndo(message, op, refresh);
   }
 
   async addSubGoal(parent) {
     const created = await newSubGoalDialog(parent, this.goalName);
     if (!created) return;
+    const op = await lastOperation(created.id);
     this.state.expanded.add(parent.id);
     await this.change(async () => {}, { focus: { id: created.id, action: "add" }, reveal: created.id });
-    showInfo(`Added ${quoted(created.name)} under ${quoted(parent.name)}.`);
+    this.offerUndo(`Added ${quoted(created.name)} under ${quoted(parent.name)}.`, op, parent.id);
   }
 
   async edit(node) {
@@ -560,15 +573,29 @@ class Forest {
       await this.change(async () => {});
       return;
     }
-    if (saved) await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
+    if (!saved) return;
+    // A save without changes sent nothing, so there is no operation to undo.
+    const op = saved.changed ? await lastOperation(node.id) : null;
+    await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
+    if (!saved.changed) return;
+    const { goal, before } = saved;
+    const what = goal.name !== before.name ? `Renamed ${quoted(before.name)} to ${quoted(goal.name)}.` : `Saved ${quoted(goal.name)}.`;
+    this.offerUndo(what, op, node.id);
   }
 
   async setDone(id, done, box) {
     box.disabled = true;
     const end = done ? new Date(Date.now() + this.skew).toISOString() : null;
     const name = this.nodes.get(id)?.name;
-    const ok = await this.change(() => api("PATCH", `/goals/${id}`, { body: { end } }), { focus: { id, action: "done" } });
-    if (ok) showInfo(done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`);
+    let op = null;
+    const ok = await this.change(
+      async () => {
+        await api("PATCH", `/goals/${id}`, { body: { end } });
+        op = await lastOperation(id);
+      },
+      { focus: { id, action: "done" } },
+    );
+    if (ok) this.offerUndo(done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`, op, id);
   }
 
   async pickMove(node) {
@@ -580,24 +607,29 @@ class Forest {
     const node = this.nodes.get(id);
     if (!node || node.parent_id === parentId) return;
     const target = parentId === null ? "the top level" : quoted(this.nodes.get(parentId)?.name);
+    let op = null;
     const ok = await this.change(
       async () => {
         await api("PATCH", `/goals/${id}`, { body: { parent_id: parentId } });
+        op = await lastOperation(id);
         if (parentId !== null) this.state.expanded.add(parentId);
       },
       { focus: { id, action: "move" }, reveal: id },
     );
-    if (ok) showInfo(`Moved ${quoted(node.name)} to ${target}.`);
+    if (ok) this.offerUndo(`Moved ${quoted(node.name)} to ${target}.`, op, id);
   }
 
+  /** Delete moves the goal to the trash at once: no question asked, the notice offers Undo. */
   async trash(node) {
     const count = this.subtreeIds(node.id).size - 1;
-    const ok = await this.change(() => api("DELETE", `/goals/${node.id}`));
+    let op = null;
+    const ok = await this.change(async () => {
+      await api("DELETE", `/goals/${node.id}`);
+      op = await lastOperation(node.id);
+    });
     if (!ok) return;
     const what = count ? ` and its ${count} sub-goal${count === 1 ? "" : "s"}` : "";
-    showInfo(`Moved ${quoted(node.name)}${what} to the trash.`, [
-      { label: "Undo", run: () => this.change(() => api("POST", `/trash/${node.id}/restore`), { focus: { id: node.id }, reveal: node.id }) },
-    ]);
+    this.offerUndo(`Moved ${quoted(node.name)}${what} to the trash.`, op, node.id);
   }
 
   // ---------------------------------------------------------------- drag and drop
