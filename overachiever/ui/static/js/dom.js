@@ -100,6 +100,22 @@ export function timeAgo(iso) {
   return h("time", { datetime: iso, title: formatExact(iso) }, relativeTime(iso));
 }
 
+/** A timestamp as the value of an <input type="datetime-local"> (local time, to the second). */
+export function toDateTimeInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${date}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** An <input type="datetime-local"> value (local time) as an instant in UTC, ISO 8601 (or null). */
+export function fromDateTimeInput(value) {
+  if (!value) return null;
+  const d = new Date(value); // a date-time without an offset is local time
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 /** A timestamp as the value of an <input type="date"> (local calendar day). */
 export function toDateInput(iso) {
   if (!iso) return "";

@@ -1,7 +1,8 @@
-// Start-up and routing: hash routes (#/goals, #/history, #/trash, #/users, #/signin, #/signup)
-// over one page.
+// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/trash, #/users, #/signin,
+// #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
+import { renderAsOf } from "./asof.js";
 import { renderSignIn, renderSignUp, signOut } from "./auth.js";
 import { h } from "./dom.js";
 import { renderGoals } from "./forest.js";
@@ -15,6 +16,7 @@ const main = document.getElementById("main");
 const TITLES = {
   goals: "Goals",
   history: "History",
+  "as-of": "As it was",
   trash: "Trash",
   users: "Users",
   signin: "Sign in",
@@ -84,6 +86,7 @@ async function show() {
     else if (route === "signup") renderSignUp(main, { onSignedIn });
     else if (route === "goals") await renderGoals(main);
     else if (route === "history") await renderHistory(main);
+    else if (route === "as-of") await renderAsOf(main);
     else if (route === "trash") await renderTrash(main);
     else if (route === "users") await renderUsers(main, { onSelfChanged: refreshSelf });
     else main.append(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/goals" }, "Go to your goals")));
