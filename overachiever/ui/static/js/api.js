@@ -107,13 +107,14 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
   return { data, etag: response.headers.get("ETag"), headers: response.headers };
 }
 
-function sentence(text) {
+/** Text as a sentence: a capital first, a full stop last. */
+export function sentence(text) {
   const s = String(text || "").trim();
   if (!s) return "";
   return s[0].toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? "" : ".");
 }
 
-const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent" };
+const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent", as_of: "Date and time" };
 
 /**
  * Words for the person: what went wrong and what to do, for any error a call can throw.

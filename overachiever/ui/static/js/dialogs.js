@@ -1,14 +1,17 @@
-// Modal dialogs (<dialog> with a form): goal editor, sub-goal form, "Move to…" picker, confirmation.
+// Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity), sub-goal form,
+// "Move to…" picker, confirmation.
 
+import { activityPanel } from "./activity.js";
 import { api, describeError } from "./api.js";
 import { field, formatDateTime, fromDateInput, h, quoted, toDateInput, uid } from "./dom.js";
 
 /**
  * Show a modal form. onSubmit() resolves to the dialog's result and closes it; if it throws,
  * the error is shown inside the dialog, which stays open (onSubmit may first refresh the form).
+ * `after` is shown below the buttons (information, not part of the form's input).
  * Resolves to the result, or undefined when cancelled.
  */
-export function openDialog({ title, body, submitLabel, onSubmit, danger = false, wide = false, goalName = null }) {
+export function openDialog({ title, body, submitLabel, onSubmit, danger = false, wide = false, goalName = null, after = null }) {
   return new Promise((resolve) => {
     const opener = document.activeElement;
     const titleId = uid("dialog-title");
@@ -22,6 +25,7 @@ export function openDialog({ title, body, submitLabel, onSubmit, danger = false,
       body,
       error,
       h("div", { class: "dialog-actions" }, cancel, submit),
+      after,
     );
     const dialog = h("dialog", { "aria-labelledby": titleId, class: wide ? "wide" : null }, form);
     let result;
@@ -97,8 +101,10 @@ export function newSubGoalDialog(parent, goalName = null) {
 }
 
 /**
- * Edit a goal's name, description and due date. The save is conditional (If-Match): when the
- * goal changed elsewhere meanwhile, the form is refilled with the current version and says so.
+ * Edit a goal's name, description and due date, with the goal's Activity below. The save is
+ * conditional (If-Match): when the goal changed elsewhere meanwhile, the form is refilled with
+ * the current version and says so. Resolves to {goal, before, changed} (changed: false when
+ * nothing was sent), or undefined when cancelled.
  */
 export async function editGoalDialog(goalId, goalName = null) {
   let current = await api("GET", `/goals/${goalId}`);
@@ -119,6 +125,8 @@ export async function editGoalDialog(goalId, goalName = null) {
     goalName,
     title: `Edit ${quoted(current.data.name)}`,
     body: [facts, ...fields.wraps],
+    after: activityPanel(goalId, goalName),
+    wide: true,
     submitLabel: "Save",
     onSubmit: async () => {
       const g = current.data;
@@ -126,10 +134,10 @@ export async function editGoalDialog(goalId, goalName = null) {
       if (fields.name.value.trim() !== g.name) changes.name = fields.name.value;
       if (fields.description.value !== g.description) changes.description = fields.description.value;
       if (fields.due.value !== toDateInput(g.due)) changes.due = fromDateInput(fields.due.value);
-      if (!Object.keys(changes).length) return g;
+      if (!Object.keys(changes).length) return { goal: g, before: g, changed: false };
       try {
         const { data } = await api("PATCH", `/goals/${goalId}`, { body: changes, headers: { "If-Match": current.etag } });
-        return data;
+        return { goal: data, before: g, changed: true };
       } catch (error) {
         if (error.status === 412) {
           current = await api("GET", `/goals/${goalId}`);

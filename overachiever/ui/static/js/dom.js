@@ -75,6 +75,47 @@ export function formatDateTime(iso) {
   return iso ? dateTimeFormat.format(new Date(iso)) : "";
 }
 
+const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+
+/** A timestamp to the second, for a title ("Wednesday, December 2, 2026 at 12:44:38 PM"). */
+export function formatExact(iso) {
+  return iso ? exactFormat.format(new Date(iso)) : "";
+}
+
+/** How long ago a timestamp was, in words: "just now", "5 min ago", "2 h ago", "3 d ago", a date. */
+export function relativeTime(iso, now = Date.now()) {
+  const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  if (days < 30) return `${days} d ago`;
+  return formatDate(iso);
+}
+
+/** A <time> saying how long ago `iso` was, with the exact time in its title. */
+export function timeAgo(iso) {
+  return h("time", { datetime: iso, title: formatExact(iso) }, relativeTime(iso));
+}
+
+/** A timestamp as the value of an <input type="datetime-local"> (local time, to the second). */
+export function toDateTimeInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${date}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** An <input type="datetime-local"> value (local time) as an instant in UTC, ISO 8601 (or null). */
+export function fromDateTimeInput(value) {
+  if (!value) return null;
+  const d = new Date(value); // a date-time without an offset is local time
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 /** A timestamp as the value of an <input type="date"> (local calendar day). */
 export function toDateInput(iso) {
   if (!iso) return "";

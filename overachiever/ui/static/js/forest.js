@@ -1,11 +1,13 @@
 // The goal forest: read once as a flat pre-order list, rendered lazily (only expanded goals have
 // their children in the page, and long sibling lists come 200 at a time), changed through the API.
+// The same view, read-only, shows the forest as it was at an instant ("as it was on …").
 
 import { api, describeError } from "./api.js";
 import { editGoalDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
-import { formatDate, h, percent, quoted } from "./dom.js";
-import { showError, showInfo } from "./notify.js";
+import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
+import { showError } from "./notify.js";
 import { session } from "./session.js";
+import { lastOperation, noticeWithUndo } from "./undo.js";
 
 const PAGE = 200;
 const SEARCH_PAGE = 500;
@@ -28,8 +30,20 @@ export async function renderGoals(main) {
   await view.start();
 }
 
+/**
+ * Render the forest as it was at `asOf` (an ISO instant) into `holder`, read-only: no edit
+ * controls, no dragging; `backLink` leads back to the live forest. Resolves to false when
+ * the forest could not be read (the error is shown as a notice).
+ */
+export async function renderForestAsOf(holder, asOf, backLink) {
+  const view = new Forest(holder, { asOf, backLink });
+  return view.start();
+}
+
 class Forest {
-  constructor(main) {
+  constructor(main, { asOf = null, backLink = null } = {}) {
+    this.asOf = asOf;
+    this.backLink = backLink;
     this.state = remembered();
     this.nodes = new Map();
     this.roots = [];
@@ -40,7 +54,57 @@ class Forest {
     this.searchSeq = 0;
     this.skew = 0;
     this.goalName = (id) => this.nodes.get(id)?.name ?? null;
-    this.build(main);
+    if (asOf) this.buildReadOnly(main);
+    else this.build(main);
+  }
+
+  /** The status filter (all, open, done): the same choice on the live and the past forest. */
+  statusFilter() {
+    const statuses = ["all", "open", "done"].map((value) =>
+      h(
+        "label",
+        { class: "segment" },
+        h("input", {
+          type: "radio",
+          name: "status",
+          value,
+          checked: this.state.status === value,
+          onchange: () => this.setStatus(value),
+        }),
+        h("span", {}, { all: "All", open: "Open", done: "Done" }[value]),
+      ),
+    );
+    return h("fieldset", { class: "segmented" }, h("legend", {}, "Show"), statuses);
+  }
+
+  /** The read-only forest of the past: a banner saying when, the tree, and no edit controls. */
+  buildReadOnly(holder) {
+    this.summary = h("p", { class: "summary", "aria-live": "polite" });
+    this.tree = h("ul", { class: "tree read-only", id: "goal-tree", "aria-label": "Goals as they were" });
+    this.tree.addEventListener("click", (e) => this.onClick(e));
+    this.empty = h("p", { class: "empty", hidden: true });
+    const toolbar = h(
+      "div",
+      { class: "toolbar", "aria-label": "Filter goals" },
+      this.statusFilter(),
+      h("button", { type: "button", class: "button ghost", onclick: () => this.collapseAll() }, "Collapse all"),
+    );
+    this.section = h(
+      "section",
+      { class: "goals as-of", "aria-labelledby": "as-of-banner", "aria-busy": "true" },
+      h(
+        "div",
+        { class: "as-of-banner", role: "status" },
+        h("p", { id: "as-of-banner" }, "As it was on ", h("strong", {}, formatExact(this.asOf))),
+        h("p", { class: "hint" }, "A read-only view of the past: nothing here can be changed."),
+        this.backLink,
+      ),
+      this.summary,
+      toolbar,
+      this.tree,
+      this.empty,
+    );
+    holder.replaceChildren(this.section);
   }
 
   build(main) {
@@ -70,25 +134,11 @@ class Forest {
       value: this.state.query,
     });
     this.search.addEventListener("input", () => this.onSearchInput());
-    const statuses = ["all", "open", "done"].map((value) =>
-      h(
-        "label",
-        { class: "segment" },
-        h("input", {
-          type: "radio",
-          name: "status",
-          value,
-          checked: this.state.status === value,
-          onchange: () => this.setStatus(value),
-        }),
-        h("span", {}, { all: "All", open: "Open", done: "Done" }[value]),
-      ),
-    );
     const toolbar = h(
       "div",
       { class: "toolbar", role: "search", "aria-label": "Filter goals" },
       h("div", { class: "field" }, h("label", { for: "goal-search" }, "Search"), this.search),
-      h("fieldset", { class: "segmented" }, h("legend", {}, "Show"), statuses),
+      this.statusFilter(),
       h("button", { type: "button", class: "button ghost", onclick: () => this.collapseAll() }, "Collapse all"),
     );
     this.dropRoot = h("div", { class: "drop-root", hidden: true }, "Drop here to move the goal to the top level");
@@ -128,18 +178,21 @@ class Forest {
     main.replaceChildren(this.section);
   }
 
+  /** Read and render the forest; resolves to false when it could not be read (shown as a notice). */
   async start() {
     this.summary.textContent = "Loading your goals…";
     try {
       await this.load();
-      if (this.state.query) await this.runSearch(this.state.query);
+      // Search asks the API about today's goals: the past forest is not searched.
+      if (this.state.query && !this.asOf) await this.runSearch(this.state.query);
     } catch (error) {
       this.summary.textContent = "";
       this.section.setAttribute("aria-busy", "false");
       this.fail(error);
-      return;
+      return false;
     }
     this.render();
+    return true;
   }
 
   /** Show an error in words, naming goals the API refers to by id. */
@@ -151,7 +204,8 @@ class Forest {
 
   /** Read the whole forest (flat pre-order: a parent always comes before its children). */
   async load() {
-    const { data, headers } = await api("GET", "/goals/tree?format=flat");
+    const asOf = this.asOf ? `&as_of=${encodeURIComponent(this.asOf)}` : "";
+    const { data, headers } = await api("GET", `/goals/tree?format=flat${asOf}`);
     const served = Date.parse(headers.get("Date") || "");
     // A browser clock far behind the server's would complete goals before they started.
     this.skew = Number.isFinite(served) && served - Date.now() > 2000 ? served - Date.now() + 1000 : 0;
@@ -294,9 +348,11 @@ class Forest {
     const classes = ["goal-row"];
     if (done) classes.push("done");
     if (this.hits?.has(id)) classes.push("match");
+    const readOnly = Boolean(this.asOf);
+    if (readOnly && done) meta.unshift(h("span", { class: "badge done-badge" }, "Done"));
     const row = h(
       "div",
-      { class: classes.join(" "), draggable: "true", dataset: { id: String(id) } },
+      { class: classes.join(" "), draggable: readOnly ? null : "true", dataset: { id: String(id) } },
       kids.length
         ? h("button", {
             type: "button",
@@ -308,14 +364,16 @@ class Forest {
             dataset: { action: "toggle" },
           })
         : h("span", { class: "toggle-spacer", "aria-hidden": "true" }),
-      h("input", {
-        type: "checkbox",
-        class: "done-box",
-        checked: done,
-        "aria-label": `Done: ${name}`,
-        title: done ? "Reopen" : "Mark done",
-        dataset: { action: "done" },
-      }),
+      readOnly
+        ? null
+        : h("input", {
+            type: "checkbox",
+            class: "done-box",
+            checked: done,
+            "aria-label": `Done: ${name}`,
+            title: done ? "Reopen" : "Mark done",
+            dataset: { action: "done" },
+          }),
       h("div", { class: "goal-main" }, h("span", { class: "goal-name" }, name), meta.length ? h("span", { class: "meta" }, meta) : null),
       h(
         "div",
@@ -323,14 +381,16 @@ class Forest {
         h("progress", { max: 100, value: pct, "aria-label": `Progress of ${name}` }, `${pct}%`),
         h("span", { class: "pct", "aria-hidden": "true" }, `${pct}%`),
       ),
-      h(
-        "div",
-        { class: "goal-actions" },
-        this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
-        this.action("edit", "Edit", `Edit ${name}`),
-        this.action("move", "Move to…", `Move ${name} to…`),
-        this.action("delete", "Delete", `Delete ${name}`),
-      ),
+      readOnly
+        ? null
+        : h(
+            "div",
+            { class: "goal-actions" },
+            this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
+            this.action("edit", "Edit", `Edit ${name}`),
+            this.action("move", "Move to…", `Move ${name} to…`),
+            this.action("delete", "Delete", `Delete ${name}`),
+          ),
     );
     const li = h("li", { class: "goal", dataset: { id: String(id) } }, row);
     let childList = null;
@@ -357,7 +417,7 @@ class Forest {
     this.summary.textContent = text.trim();
     const nothing = this.visible(this.roots).length === 0;
     this.empty.hidden = !nothing;
-    if (!total) this.empty.textContent = "No goals yet. Add your first goal above.";
+    if (!total) this.empty.textContent = this.asOf ? "There were no goals then." : "No goals yet. Add your first goal above.";
     else if (nothing) this.empty.textContent = "No goals match the filter.";
   }
 
@@ -538,17 +598,29 @@ class Forest {
       return;
     }
     this.addInput.value = "";
+    const op = await lastOperation(created.id);
     await this.change(async () => {});
-    showInfo(`Added ${quoted(created.name)}.`);
+    this.offerUndo(`Added ${quoted(created.name)}.`, op);
     this.addInput.focus();
+  }
+
+  /**
+   * Tell what was just done, with an Undo of operation `op` (when known); after an undo or a
+   * redo the forest is read again, with the goal `focusId` in view.
+   */
+  offerUndo(message, op, focusId = null) {
+    const refresh = () =>
+      focusId === null ? this.change(async () => {}) : this.change(async () => {}, { focus: { id: focusId }, reveal: focusId });
+    noticeWithUndo(message, op, refresh);
   }
 
   async addSubGoal(parent) {
     const created = await newSubGoalDialog(parent, this.goalName);
     if (!created) return;
+    const op = await lastOperation(created.id);
     this.state.expanded.add(parent.id);
     await this.change(async () => {}, { focus: { id: created.id, action: "add" }, reveal: created.id });
-    showInfo(`Added ${quoted(created.name)} under ${quoted(parent.name)}.`);
+    this.offerUndo(`Added ${quoted(created.name)} under ${quoted(parent.name)}.`, op, parent.id);
   }
 
   async edit(node) {
@@ -560,15 +632,29 @@ class Forest {
       await this.change(async () => {});
       return;
     }
-    if (saved) await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
+    if (!saved) return;
+    // A save without changes sent nothing, so there is no operation to undo.
+    const op = saved.changed ? await lastOperation(node.id) : null;
+    await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
+    if (!saved.changed) return;
+    const { goal, before } = saved;
+    const what = goal.name !== before.name ? `Renamed ${quoted(before.name)} to ${quoted(goal.name)}.` : `Saved ${quoted(goal.name)}.`;
+    this.offerUndo(what, op, node.id);
   }
 
   async setDone(id, done, box) {
     box.disabled = true;
     const end = done ? new Date(Date.now() + this.skew).toISOString() : null;
     const name = this.nodes.get(id)?.name;
-    const ok = await this.change(() => api("PATCH", `/goals/${id}`, { body: { end } }), { focus: { id, action: "done" } });
-    if (ok) showInfo(done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`);
+    let op = null;
+    const ok = await this.change(
+      async () => {
+        await api("PATCH", `/goals/${id}`, { body: { end } });
+        op = await lastOperation(id);
+      },
+      { focus: { id, action: "done" } },
+    );
+    if (ok) this.offerUndo(done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`, op, id);
   }
 
   async pickMove(node) {
@@ -580,24 +666,29 @@ class Forest {
     const node = this.nodes.get(id);
     if (!node || node.parent_id === parentId) return;
     const target = parentId === null ? "the top level" : quoted(this.nodes.get(parentId)?.name);
+    let op = null;
     const ok = await this.change(
       async () => {
         await api("PATCH", `/goals/${id}`, { body: { parent_id: parentId } });
+        op = await lastOperation(id);
         if (parentId !== null) this.state.expanded.add(parentId);
       },
       { focus: { id, action: "move" }, reveal: id },
     );
-    if (ok) showInfo(`Moved ${quoted(node.name)} to ${target}.`);
+    if (ok) this.offerUndo(`Moved ${quoted(node.name)} to ${target}.`, op, id);
   }
 
+  /** Delete moves the goal to the trash at once: no question asked, the notice offers Undo. */
   async trash(node) {
     const count = this.subtreeIds(node.id).size - 1;
-    const ok = await this.change(() => api("DELETE", `/goals/${node.id}`));
+    let op = null;
+    const ok = await this.change(async () => {
+      await api("DELETE", `/goals/${node.id}`);
+      op = await lastOperation(node.id);
+    });
     if (!ok) return;
     const what = count ? ` and its ${count} sub-goal${count === 1 ? "" : "s"}` : "";
-    showInfo(`Moved ${quoted(node.name)}${what} to the trash.`, [
-      { label: "Undo", run: () => this.change(() => api("POST", `/trash/${node.id}/restore`), { focus: { id: node.id }, reveal: node.id }) },
-    ]);
+    this.offerUndo(`Moved ${quoted(node.name)}${what} to the trash.`, op, node.id);
   }
 
   // ---------------------------------------------------------------- drag and drop

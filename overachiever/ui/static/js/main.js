@@ -1,16 +1,27 @@
-// Start-up and routing: hash routes (#/goals, #/trash, #/users, #/signin, #/signup) over one page.
+// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/trash, #/users, #/signin,
+// #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
+import { renderAsOf } from "./asof.js";
 import { renderSignIn, renderSignUp, signOut } from "./auth.js";
 import { h } from "./dom.js";
 import { renderGoals } from "./forest.js";
+import { renderHistory } from "./history.js";
 import { clearNotices, showError, showInfo } from "./notify.js";
 import { session } from "./session.js";
 import { renderTrash } from "./trash.js";
 import { renderUsers } from "./users.js";
 
 const main = document.getElementById("main");
-const TITLES = { goals: "Goals", trash: "Trash", users: "Users", signin: "Sign in", signup: "Create an account" };
+const TITLES = {
+  goals: "Goals",
+  history: "History",
+  "as-of": "As it was",
+  trash: "Trash",
+  users: "Users",
+  signin: "Sign in",
+  signup: "Create an account",
+};
 const PUBLIC = new Set(["signin", "signup"]);
 let rendering = 0;
 let afterRender = null;
@@ -74,6 +85,8 @@ async function show() {
     if (route === "signin") renderSignIn(main, { onSignedIn });
     else if (route === "signup") renderSignUp(main, { onSignedIn });
     else if (route === "goals") await renderGoals(main);
+    else if (route === "history") await renderHistory(main);
+    else if (route === "as-of") await renderAsOf(main);
     else if (route === "trash") await renderTrash(main);
     else if (route === "users") await renderUsers(main, { onSelfChanged: refreshSelf });
     else main.append(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/goals" }, "Go to your goals")));

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { confirmDialog } from "./dialogs.js";
 import { formatDate, formatDateTime, h, quoted } from "./dom.js";
 import { showError, showInfo } from "./notify.js";
+import { lastOperation, noticeWithUndo } from "./undo.js";
 
 /** Render the trash page into `main`. */
 export async function renderTrash(main) {
@@ -64,13 +65,18 @@ export async function renderTrash(main) {
   }
 
   async function restore(item) {
+    let op = null;
+    let ok = false;
     try {
       await api("POST", `/trash/${item.id}/restore`);
-      showInfo(`Restored ${quoted(item.name)} to your goals.`);
+      op = await lastOperation(item.id);
+      ok = true;
     } catch (error) {
       showError(error);
     }
     await refresh(true);
+    // Undo puts it back in the trash; a purge is not undoable, so it gets no Undo.
+    if (ok) noticeWithUndo(`Restored ${quoted(item.name)} to your goals.`, op, () => refresh());
   }
 
   async function purge(item) {
