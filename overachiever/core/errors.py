@@ -59,6 +59,18 @@ class AlreadyUndone(Conflict):
     slug, title = "already-undone", "Already undone"
 
 
+class RuleConflict(Conflict):
+    """A change that a goal's completion rule forbids (an explicit end on an `auto` goal)."""
+
+    slug, title = "rule-conflict", "The goal's completion rule decides this"
+
+
+class OpenDescendants(Conflict):
+    """A `strict` goal completed while some of its descendants are open; extra lists them."""
+
+    slug, title = "open-descendants", "Open descendants"
+
+
 class Forbidden(DomainError):
     """The caller is known but may not do this."""
 

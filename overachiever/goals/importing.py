@@ -19,6 +19,7 @@ from ..core.errors import Invalid, NameConflict
 from ..core.types import MAX_POSITION, utcnow
 from ..history.recording import operation
 from ..users.models import User
+from .completion import refuse_explicit_end, settle
 from .models import Goal
 from .queries import PLANNER_ROWS
 from .quota import check_room
@@ -105,6 +106,9 @@ def import_trees(
         if parent_id is not None:
             live_goal(owner.id, parent_id, "parent goal")
         check_room(owner_id=owner.id, adding=len(nodes), max_goals=max_goals)
+        for node in nodes:
+            if node.fields.completion == "auto" and node.fields.end is not None:
+                raise refuse_explicit_end(name=node.fields.name)
         tops = [n for n in nodes if n.parent is None]
         clash = taken_names(owner.id, parent_id, [n.fields.name for n in tops])
         if clash:
@@ -155,6 +159,7 @@ def import_trees(
             made = {(under, name): new_id for under, name, new_id in result}
             for i, row in zip(members, params, strict=True):
                 ids[i] = made[row["parent_id"], row["name"]]
+        settle(stamp)
         _refresh_statistics(session, len(nodes))
     return ids
 

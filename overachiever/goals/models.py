@@ -38,6 +38,8 @@ class Goal(db.Model):  # type: ignore[name-defined,misc]
     # The operation that changed it last (see history): its events are read from the rows
     # that an operation's statements marked, whatever those statements were.
     operation_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    # manual, cascade, auto or strict: what completing it or its children does (completion.py).
+    completion: Mapped[str] = mapped_column(String(8), default="manual", server_default="manual")
 
     __table_args__ = (
         # Children of a parent, in order: the tree walk and the sibling listing.

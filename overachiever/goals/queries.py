@@ -402,6 +402,7 @@ _NEW_FIELDS = (
     "updated_at",
     "version",
     "operation_id",
+    "completion",
 )
 
 

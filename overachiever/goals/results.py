@@ -46,6 +46,7 @@ class GoalResult:
             "created_at": g.created_at,
             "updated_at": g.updated_at,
             "version": g.version,
+            "completion": g.completion,
             "progress": s.progress,
             "children_count": s.children_count,
             "descendants_count": s.descendants_count,

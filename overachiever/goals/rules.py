@@ -171,6 +171,7 @@ def new_goal_row(
         "updated_at": now,
         "version": 1,
         "operation_id": operation_id,
+        "completion": fields.completion,
         "sibling_owner": owner_id,
         "sibling_of": parent_id,
         "position": position,

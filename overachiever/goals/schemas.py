@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, RootModel, field_validator
 
@@ -20,6 +20,9 @@ from ..core.validation import (
     Timestamp,
     omissible,
 )
+
+# What completing a goal (or its children) does: see goals.completion.
+Completion = Literal["manual", "cascade", "auto", "strict"]
 
 SortKey = Literal[
     "position",
@@ -47,6 +50,7 @@ class GoalCreate(Body):
     end: Timestamp | None = None
     due: Timestamp | None = None
     position: Position | None = None
+    completion: Completion = "manual"
 
 
 class GoalPatch(Body):
@@ -60,6 +64,7 @@ class GoalPatch(Body):
     start: Timestamp = omissible()
     end: Timestamp | None = None
     due: Timestamp | None = None
+    completion: Completion = omissible()
 
 
 class GoalPut(Body):
@@ -72,6 +77,8 @@ class GoalPut(Body):
     end: Timestamp | None
     due: Timestamp | None
     position: Position | None = None
+    # Left out, the goal keeps its rule (as it keeps its place without a position).
+    completion: Completion = omissible()
 
 
 class GoalOut(Out):
@@ -88,6 +95,7 @@ class GoalOut(Out):
     created_at: datetime
     updated_at: datetime
     version: int
+    completion: Completion
     progress: float = Field(ge=0.0, le=1.0)
     children_count: int
     descendants_count: int
@@ -154,6 +162,25 @@ class TreeNode(Out):
     children: list[TreeNode]
 
 
+class PlannedChange(Out):
+    """One field of one goal that a change would set (goal_id null: a goal to be created)."""
+
+    goal_id: int | None
+    field: str = Field(
+        description="name, description, parent_id, position, start, end, due, completion,"
+        " or trashed"
+    )
+    before: Any
+    after: Any
+
+
+class DryRunResult(Out):
+    """What a change would do: every field of every goal it would change."""
+
+    dry_run: Literal[True]
+    changes: list[PlannedChange]
+
+
 class Forest(Out):
     """The caller's forest (nested), or its pre-order listing (format=flat)."""
 
@@ -195,9 +222,22 @@ class ImportFields(Body):
     start: Timestamp | None = None
     end: Timestamp | None = None
     due: Timestamp | None = None
+    completion: Completion = "manual"
 
 
-class ImportQuery(Query):
+class DryRunQuery(Query):
+    """dry_run=true: check and compute a change, store nothing, answer what it would change."""
+
+    # Exactly true or false: a typo must not turn a dry run into a real change.
+    dry_run: Literal["true", "false"] = "false"
+
+    @property
+    def dry(self) -> bool:
+        """Whether this is a dry run."""
+        return self.dry_run == "true"
+
+
+class ImportQuery(DryRunQuery):
     """Where imported trees go."""
 
     parent_id: QueryId | None = None

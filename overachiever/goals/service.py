@@ -19,6 +19,7 @@ from ..core.search import contains_folded
 from ..core.types import utcnow
 from ..history.recording import operation
 from ..users.models import User
+from .completion import refuse_explicit_end, settle
 from .models import LIVE, Goal
 from .queries import FOREST, GOAL, INSERT, INSERT_WITHIN_LIMIT, SUBTREE, SUBTREE_IDS, stats_of
 from .quota import goals_held, limit_reached, room_before_create
@@ -145,6 +146,8 @@ def create_goal(
         owner.id, goal_in, now, parent_id=parent_id, position=position, operation_id=0
     )
     check_times(row["start"], row["end"])
+    if goal_in.completion == "auto" and goal_in.end is not None:
+        raise refuse_explicit_end(name=goal_in.name)
     near_limit = room_before_create(owner_id=owner.id, max_goals=max_goals)
     with operation(owner.id, kind="create", actor_id=(actor or owner).id) as stamp:
         session = db.session
@@ -167,6 +170,7 @@ def create_goal(
                 raise limit_reached(held=held, adding=1, max_goals=max_goals)
             gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner.id}"
             raise NotFound(f"{gone} not found")
+        settle(stamp)
     done = goal.end is not None
     return GoalResult(goal, Stats(done=done, done_leaves=int(done)))
 
@@ -191,6 +195,9 @@ def update_goal(
         start = changes.start if "start" in sent else goal.start
         end = changes.end if "end" in sent else goal.end
         check_times(start, end)
+        rule = changes.completion if "completion" in sent else goal.completion
+        if rule == "auto" and "end" in sent and end != goal.end:
+            raise refuse_explicit_end(name=goal.name)
 
         new_parent = changes.parent_id if "parent_id" in sent else goal.parent_id
         moved = new_parent != goal.parent_id
@@ -217,10 +224,14 @@ def update_goal(
             if field in sent:
                 setattr(goal, field, getattr(changes, field))
         goal.end = end
+        goal.completion = rule
         goal.version = goal.version + 1
         goal.updated_at = now
         goal.operation_id = stamp.id
         _flush_names()
+        settle(stamp)
+        # The rules may have changed the goal itself (an auto goal's end).
+        db.session.refresh(goal)
         result = result_of(goal)
     return result
 
@@ -252,3 +263,4 @@ def trash_goal(
             {"root_id": goal.id},
         )
         session.expire(goal)
+        settle(stamp)

@@ -20,6 +20,7 @@ from ..core.types import utcnow
 from ..history.recording import Stamp, begin, operation, record, record_purge
 from ..users.locks import owner_transaction
 from ..users.models import User
+from .completion import settle
 from .models import Goal
 from .queries import TRASH
 from .results import GoalResult, result_of
@@ -154,6 +155,7 @@ def restore(*, owner: User, goal_id: int, retention: timedelta) -> GoalResult:
                 .values(parent_id=parent_id, position=next_position(owner.id, parent_id))
                 .execution_options(synchronize_session=False)
             )
+        settle(stamp)
         session.refresh(root)
         result = result_of(root)
     return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +10,10 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
 from ..history import asof
+from ..history.recording import dry_run
 from ..web.auth import current_user, token_auth
 from ..web.bodies import documented_body
-from ..web.jsonio import no_content
+from ..web.jsonio import dumps, no_content
 from ..web.limits import caller_account, import_limit, limiter, max_goals
 from ..web.paging import link_header
 from . import service, trash
@@ -21,6 +22,8 @@ from .results import GoalResult
 from .rules import EtagCheck
 from .schemas import (
     AsOfQuery,
+    DryRunQuery,
+    DryRunResult,
     Forest,
     GoalCreate,
     GoalListQuery,
@@ -69,6 +72,15 @@ def _stream(parts: Iterator[bytes]) -> Response:
     return Response(parts, mimetype="application/json")
 
 
+def _dry_run_answer(change: Callable[[], object]) -> Response:
+    """Run a change as a dry run: 200 with every field it would change, nothing stored."""
+    planned = DryRunResult.model_validate({"dry_run": True, "changes": dry_run(change)})
+    return Response(dumps(planned.model_dump(mode="json")), mimetype="application/json")
+
+
+_DRY_RUN = {200: "dry_run=true: what the change would do, `{dry_run, changes}`; nothing stored"}
+
+
 @bp.get("")
 @bp.auth_required(token_auth)
 @bp.input(GoalListQuery, location="query", arg_name="query")
@@ -88,12 +100,18 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
 
 @bp.post("")
 @bp.auth_required(token_auth)
+@bp.input(DryRunQuery, location="query", arg_name="query")
 @bp.input(GoalCreate, arg_name="body")
 @bp.output(GoalOut, status_code=201, description="The new goal")
-@bp.doc(summary="Create a goal", responses=_CONFLICTS)
-def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
+@bp.doc(summary="Create a goal", responses={**_CONFLICTS, **_DRY_RUN})
+def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
     """Create a goal, at the top level or under one of your goals."""
-    result = service.create_goal(owner=current_user(), goal_in=body, max_goals=max_goals())
+    owner = current_user()
+    if query.dry:
+        return _dry_run_answer(
+            lambda: service.create_goal(owner=owner, goal_in=body, max_goals=max_goals())
+        )
+    result = service.create_goal(owner=owner, goal_in=body, max_goals=max_goals())
     return _goal_response(result, 201, Location=url_for("goals.get_goal", goal_id=result.goal.id))
 
 
@@ -105,14 +123,21 @@ def create_goal(body: GoalCreate) -> tuple[dict[str, Any], int, dict[str, str]]:
 @bp.output(ImportResult, status_code=201, description="Ids of the new goals, in pre-order")
 @bp.doc(
     summary="Import nested trees",
-    responses={**_CONFLICTS, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
+    responses={**_CONFLICTS, **_DRY_RUN, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
 )
-def import_goals(query: ImportQuery) -> tuple[dict[str, Any], int]:
+def import_goals(query: ImportQuery) -> Any:
     """Create whole nested trees atomically: a node, or a list of nodes, with children."""
     nodes = parse_import(request.get_json(silent=False))
-    ids = import_trees(
-        owner=current_user(), nodes=nodes, parent_id=query.parent_id, max_goals=max_goals()
-    )
+    owner = current_user()
+
+    def run() -> list[int]:
+        return import_trees(
+            owner=owner, nodes=nodes, parent_id=query.parent_id, max_goals=max_goals()
+        )
+
+    if query.dry:
+        return _dry_run_answer(run)
+    ids = run()
     return {"ids": ids}, 201
 
 
@@ -168,43 +193,57 @@ def goal_tree(goal_id: int, query: TreeQuery) -> Response:
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth, wrap=False))
 
 
+def _update(goal_id: int, query: DryRunQuery, body: GoalPatch | GoalPut) -> Any:
+    owner, if_match = current_user(), _if_match()
+
+    def run() -> GoalResult:
+        return service.update_goal(owner=owner, goal_id=goal_id, changes=body, if_match=if_match)
+
+    if query.dry:
+        return _dry_run_answer(run)
+    return _goal_response(run())
+
+
 @bp.patch("/<id:goal_id>")
 @bp.auth_required(token_auth)
+@bp.input(DryRunQuery, location="query", arg_name="query")
 @bp.input(GoalPatch, arg_name="body")
 @bp.output(GoalOut)
 @bp.doc(summary="Change or move a goal", responses={**_CONFLICTS, **_PRECONDITION})
-def patch_goal(goal_id: int, body: GoalPatch) -> tuple[dict[str, Any], int, dict[str, str]]:
+def patch_goal(goal_id: int, query: DryRunQuery, body: GoalPatch) -> Any:
     """Change some fields: parent_id moves, end completes (null reopens); honours If-Match."""
-    result = service.update_goal(
-        owner=current_user(), goal_id=goal_id, changes=body, if_match=_if_match()
-    )
-    return _goal_response(result)
+    return _update(goal_id, query, body)
 
 
 @bp.put("/<id:goal_id>")
 @bp.auth_required(token_auth)
+@bp.input(DryRunQuery, location="query", arg_name="query")
 @bp.input(GoalPut, arg_name="body")
 @bp.output(GoalOut)
 @bp.doc(summary="Replace a goal", responses={**_CONFLICTS, **_PRECONDITION})
-def put_goal(goal_id: int, body: GoalPut) -> tuple[dict[str, Any], int, dict[str, str]]:
+def put_goal(goal_id: int, query: DryRunQuery, body: GoalPut) -> Any:
     """Replace every writable field; honours If-Match."""
-    result = service.update_goal(
-        owner=current_user(), goal_id=goal_id, changes=body, if_match=_if_match()
-    )
-    return _goal_response(result)
+    return _update(goal_id, query, body)
 
 
 @bp.delete("/<id:goal_id>")
 @bp.auth_required(token_auth)
+@bp.input(DryRunQuery, location="query", arg_name="query")
 @bp.output({}, status_code=204)
 @bp.doc(
-    summary="Move a goal to the trash", responses={404: "No such goal of yours", **_PRECONDITION}
+    summary="Move a goal to the trash",
+    responses={404: "No such goal of yours", **_PRECONDITION, **_DRY_RUN},
 )
-def delete_goal(goal_id: int) -> Response:
+def delete_goal(goal_id: int, query: DryRunQuery) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""
-    service.trash_goal(
-        owner=current_user(), goal_id=goal_id, retention=_retention(), if_match=_if_match()
-    )
+    owner, if_match, retention = current_user(), _if_match(), _retention()
+
+    def run() -> None:
+        service.trash_goal(owner=owner, goal_id=goal_id, retention=retention, if_match=if_match)
+
+    if query.dry:
+        return _dry_run_answer(run)
+    run()
     return no_content()
 
 

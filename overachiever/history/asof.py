@@ -54,6 +54,8 @@ def _snapshot_rows(owner_id: int, at: datetime) -> list[Any]:
             _events.c.description,
             _events.c.start,
             _events.c.position,
+            # Events recorded before completion rules existed hold none: those goals were manual.
+            func.coalesce(_events.c.completion, "manual").label("completion"),
             _events.c.at.label("updated_at"),
             last.c.created_at,
             last.c.version,

@@ -66,6 +66,7 @@ class GoalEvent(db.Model):  # type: ignore[name-defined,misc]
     due: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     trash_root_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    completion: Mapped[str | None] = mapped_column(String(8), default=None)
 
     __table_args__ = (
         # A goal's events in order: its history, and the previous event of a new one.
@@ -79,6 +80,15 @@ class GoalEvent(db.Model):  # type: ignore[name-defined,misc]
 
 
 # The fields an event's snapshot keeps, in the order the API lists changes.
-SNAPSHOT_FIELDS = ("name", "description", "parent_id", "position", "start", "end", "due")
+SNAPSHOT_FIELDS = (
+    "name",
+    "description",
+    "parent_id",
+    "position",
+    "start",
+    "end",
+    "due",
+    "completion",
+)
 # Also kept, to put a goal back in or out of the trash exactly.
 TRASH_FIELDS = ("deleted_at", "trash_root_id")

@@ -9,8 +9,9 @@ statement can change goals without being recorded, whatever it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,6 +138,73 @@ def record_purge(stamp: Stamp, doomed: Select[Any]) -> None:
     )
 
 
+# Set while a dry run goes: operations compute and record everything, then roll back.
+_dry_run: ContextVar[bool] = ContextVar("dry_run", default=False)
+
+
+class _DryRunDone(Exception):
+    """Ends a dry run's transaction (rolled back), carrying what it would have changed."""
+
+    def __init__(self, changes: list[dict[str, Any]]) -> None:
+        super().__init__("dry run")
+        self.changes = changes
+
+
+def dry_run(call: Callable[[], object]) -> list[dict[str, Any]]:
+    """Run a change as usual, rules and record included, and roll it back: what it would change.
+
+    The changes are read from the operation's events, so they are what the same code would
+    have stored. A refused change raises as the real one would.
+    """
+    token = _dry_run.set(True)
+    try:
+        call()
+    except _DryRunDone as done:
+        return done.changes
+    finally:
+        _dry_run.reset(token)
+    return []  # the call made no operation: nothing would change
+
+
+def _planned_changes(stamp: Stamp) -> list[dict[str, Any]]:
+    """Every field of every goal the operation changed: {goal_id, field, before, after}."""
+    prev = _events.alias("prev")
+    rows = db.session.execute(
+        select(
+            _events.c.goal_id,
+            _events.c.kind,
+            prev.c.id.label("prev_id"),
+            *(_events.c[f] for f in SNAPSHOT_FIELDS),
+            *(prev.c[f].label(f"prev_{f}") for f in SNAPSHOT_FIELDS),
+        )
+        .select_from(_events.outerjoin(prev, prev.c.id == _events.c.prev_id))
+        .where(_events.c.operation_id == stamp.id)
+        .order_by(_events.c.id)
+    ).all()
+    created = {r.goal_id for r in rows if r.prev_id is None}
+    changes: list[dict[str, Any]] = []
+    for r in rows:
+        if r.prev_id is None:
+            # A goal to be created has no id yet; nor has a parent to be created with it.
+            for f in SNAPSHOT_FIELDS:
+                after = getattr(r, f)
+                if f == "parent_id" and after in created:
+                    after = None
+                if after is not None:
+                    changes.append({"goal_id": None, "field": f, "before": None, "after": after})
+            continue
+        if r.kind in ("trashed", "restored"):
+            trashed = r.kind == "trashed"
+            changes.append(
+                {"goal_id": r.goal_id, "field": "trashed", "before": not trashed, "after": trashed}
+            )
+        for f in SNAPSHOT_FIELDS:
+            before, after = getattr(r, f"prev_{f}"), getattr(r, f)
+            if before != after:
+                changes.append({"goal_id": r.goal_id, "field": f, "before": before, "after": after})
+    return changes
+
+
 @contextmanager
 def operation(
     owner_id: int,
@@ -153,6 +221,8 @@ def operation(
         stamp = begin(owner_id=owner_id, kind=kind, actor_id=actor_id)
         yield stamp
         record(stamp)
+        if _dry_run.get():
+            raise _DryRunDone(_planned_changes(stamp))
 
 
-__all__ = ["Stamp", "begin", "operation", "record", "record_purge"]
+__all__ = ["Stamp", "begin", "dry_run", "operation", "record", "record_purge"]

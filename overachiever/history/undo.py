@@ -24,6 +24,7 @@ from ..core.errors import (
     NotUndoable,
     UndoConflict,
 )
+from ..goals.completion import settle
 from ..goals.models import Goal
 from ..users.models import User
 from .models import SNAPSHOT_FIELDS, TRASH_FIELDS, GoalEvent, Operation
@@ -60,6 +61,8 @@ def undo(*, owner: User, operation_id: int) -> dict[str, Any]:
         _check_unchanged(operation_id, touched)
         _put_back(touched, stamp)
         _check_tree(owner.id, operation_id, touched, stamp)
+        # What was put back obeys the rules of today (a rule changed since, a child added).
+        settle(stamp)
         db.session.execute(
             update(_operations).where(_operations.c.id == operation_id).values(undone_by=stamp.id)
         )
