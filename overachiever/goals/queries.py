@@ -118,7 +118,7 @@ def _subtree_ids_statement(lateral: bool) -> Select[Any]:
 
 def _subtree_statement(lateral: bool) -> Select[Any]:
     """The live subtree under :root_id, the root included, children grouped in sibling order."""
-    names = ("id", "parent_id", "name", "end", "due", "position")
+    names = ("id", "parent_id", "name", "end", "due", "completion", "position")
     sub = (
         select(*(goal_table.c[n] for n in names))
         .where(goal_table.c.id == bindparam("root_id"))
@@ -126,9 +126,9 @@ def _subtree_statement(lateral: bool) -> Select[Any]:
     )
     children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
     sub = sub.union_all(select(*(child[n] for n in names)).select_from(children))
-    return select(sub.c.id, sub.c.parent_id, sub.c.name, sub.c.end, sub.c.due).order_by(
-        sub.c.parent_id, sub.c.position, sub.c.id
-    )
+    return select(
+        sub.c.id, sub.c.parent_id, sub.c.name, sub.c.end, sub.c.due, sub.c.completion
+    ).order_by(sub.c.parent_id, sub.c.position, sub.c.id)
 
 
 def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None, source: Any = goal_table) -> CTE:
@@ -284,6 +284,7 @@ FOREST = (
         goal_table.c.name,
         goal_table.c.end,
         goal_table.c.due,
+        goal_table.c.completion,
     )
     .where(goal_table.c.owner_id == bindparam("owner_id"), goal_table.c.deleted_at.is_(None))
     .order_by(goal_table.c.parent_id, goal_table.c.position, goal_table.c.id)

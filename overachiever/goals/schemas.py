@@ -159,6 +159,7 @@ class TreeNode(Out):
     end: datetime | None
     due: datetime | None
     progress: float
+    completion: Completion
     children: list[TreeNode]
 
 
@@ -197,6 +198,7 @@ class FlatNode(Out):
     end: datetime | None
     due: datetime | None
     progress: float
+    completion: Completion
 
 
 class ImportNode(Body):

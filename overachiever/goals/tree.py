@@ -3,10 +3,11 @@
 Everything here is iterative (explicit stacks and queues), so a chain of any depth works, and
 nothing here touches the database: callers fetch the rows with a fixed number of queries.
 
-A forest is held in columns (ids in an array, names and timestamps in lists) with the rows of
-each parent's children stored next to each other, in sibling order: a goal's children are one
-range of row numbers, found with one dict lookup. That keeps a million goals in under
-200 MB and lets the writers walk the tree without building a node object per goal.
+A forest is held in columns (ids in an array, names and timestamps in lists, completion rules
+one byte each) with the rows of each parent's children stored next to each other, in sibling
+order: a goal's children are one range of row numbers, found with one dict lookup. That keeps
+a million goals in under 200 MB and lets the writers walk the tree without building a node
+object per goal.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ _BATCH = 4096
 # A response chunk holds this many goals (tens of kilobytes).
 _CHUNK_GOALS = 512
 _CLOSE = -1
+# Completion rules, stored one byte per goal as their index here ("manual" is 0).
+RULES = ("manual", "cascade", "auto", "strict")
+_RULE_CODE = {rule: code for code, rule in enumerate(RULES)}
+_RULE_JSON = [orjson.dumps(rule) for rule in RULES]
 
 
 class Row(NamedTuple):
@@ -41,6 +46,7 @@ class Row(NamedTuple):
     name: str
     end: datetime | None
     due: datetime | None
+    completion: str = "manual"
 
 
 @dataclass(slots=True)
@@ -111,7 +117,8 @@ class Forest:
     """Rows indexed as a forest: roots, and each goal's children in sibling order."""
 
     def __init__(self, rows: Iterable[Sequence[Any]], roots: Sequence[int] | None = None) -> None:
-        """Index rows (id, parent_id, name, end, due) given in sibling order, in any grouping.
+        """Index rows (id, parent_id, name, end, due[, completion]) given in sibling order, in
+        any grouping; rows without a completion rule are manual.
 
         Roots default to rows whose parent is absent, in the order given.
         """
@@ -145,17 +152,23 @@ class Forest:
         names: list[str] = []
         ends: list[datetime | None] = []
         dues: list[datetime | None] = []
+        rules = bytearray()
         # parent id -> (first row, row after the last) of its children.
         groups: dict[int | None, tuple[int, int]] = {}
         current: Any = object()  # a sentinel no parent id equals
         start = count = 0
         source = iter(rows)
         while batch := list(islice(source, _BATCH)):
-            batch_ids, parents, batch_names, batch_ends, batch_dues = zip(*batch, strict=True)
+            columns = tuple(zip(*batch, strict=True))
+            batch_ids, parents, batch_names, batch_ends, batch_dues = columns[:5]
             ids.extend(batch_ids)
             names.extend(batch_names)
             ends.extend(batch_ends)
             dues.extend(batch_dues)
+            if len(columns) > 5:
+                rules.extend(_RULE_CODE[rule] for rule in columns[5])
+            else:
+                rules.extend(bytes(len(batch)))
             for parent in parents:
                 if parent != current:
                     if count > start:
@@ -169,6 +182,7 @@ class Forest:
                 raise ValueError(f"children of {current} are not grouped together")
             groups[current] = (start, count)
         self._ids, self._names, self._ends, self._dues = ids, names, ends, dues
+        self._rules = rules
         self._groups = groups
         self._rollup: tuple[array[int], array[int]] | None = None
         self._bfs: array[int] | None = None
@@ -273,10 +287,10 @@ class Forest:
     def rows(self) -> dict[int, Row]:
         """Every row by goal id (built on first use)."""
         result: dict[int, Row] = {}
-        ids, names, ends, dues = self._ids, self._names, self._ends, self._dues
+        ids, names, ends, dues, rules = self._ids, self._names, self._ends, self._dues, self._rules
         for parent, (s, e) in self._groups.items():
             for k in range(s, e):
-                result[ids[k]] = Row(ids[k], parent, names[k], ends[k], dues[k])
+                result[ids[k]] = Row(ids[k], parent, names[k], ends[k], dues[k], RULES[rules[k]])
         return result
 
     @cached_property
@@ -346,11 +360,12 @@ def _nested_parts(
     The stack holds rows to open and _CLOSE markers; the depth of the next row opened is the
     number of nodes open at that moment.
     """
-    ids, names, ends, dues, groups = (
+    ids, names, ends, dues, rules, groups = (
         forest._ids,
         forest._names,
         forest._ends,
         forest._dues,
+        forest._rules,
         forest._groups,
     )
     leaves, done = forest._leaves()
@@ -371,7 +386,7 @@ def _nested_parts(
         end = ends[k]
         due = dues[k]
         parts.append(
-            b'%s{"id":%d,"name":%s,"end":%s,"due":%s,"progress":%s,"children":['
+            b'%s{"id":%d,"name":%s,"end":%s,"due":%s,"progress":%s,"completion":%s,"children":['
             % (
                 b"," if comma else b"",
                 goal_id,
@@ -379,6 +394,7 @@ def _nested_parts(
                 _NULL if end is None else dumps(end, option=_JSON_OPTS),
                 _NULL if due is None else dumps(due, option=_JSON_OPTS),
                 dumps(done[k] / leaves[k]) if end is None else b"1.0",
+                _RULE_JSON[rules[k]],
             )
         )
         comma = False
@@ -419,6 +435,7 @@ def flat_json(
     """The forest in pre-order without nesting: {"items": [{id, parent_id, depth, ...}, ...]}."""
     mask = forest._mask(status, pin_roots)
     ids, names, ends, dues = forest._ids, forest._names, forest._ends, forest._dues
+    rules = forest._rules
     leaves, done = forest._leaves()
     dumps = orjson.dumps
     parts: list[bytes] = [b'{"items":[']
@@ -426,7 +443,8 @@ def flat_json(
     for k, depth, parent in forest._walk(max_depth, mask):
         end = ends[k]
         parts.append(
-            b'%s{"id":%d,"parent_id":%s,"depth":%d,"name":%s,"end":%s,"due":%s,"progress":%s}'
+            b'%s{"id":%d,"parent_id":%s,"depth":%d,"name":%s,"end":%s,"due":%s,"progress":%s,'
+            b'"completion":%s}'
             % (
                 comma,
                 ids[k],
@@ -436,6 +454,7 @@ def flat_json(
                 _stamp(end),
                 _stamp(dues[k]),
                 dumps(done[k] / leaves[k]) if end is None else b"1.0",
+                _RULE_JSON[rules[k]],
             )
         )
         comma = b","

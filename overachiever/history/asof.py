@@ -7,6 +7,7 @@ erased) is not found.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -72,14 +73,17 @@ def forest_as_of(*, owner: User, at: datetime) -> Forest:
     _check_past(at)
     read_transaction()
     rows = _snapshot_rows(owner.id, at)
-    return Forest.from_grouped(
-        (r.id, r.parent_id, r.name, r.end, r.due) for r in _nulls_first(rows)
-    )
+    return Forest.from_grouped(_forest_rows(rows))
 
 
 def _nulls_first(rows: list[Any]) -> list[Any]:
     """Rows with top-level goals first: the databases sort NULL parents differently."""
     return [r for r in rows if r.parent_id is None] + [r for r in rows if r.parent_id is not None]
+
+
+def _forest_rows(rows: list[Any]) -> Iterator[tuple[Any, ...]]:
+    """The columns a Forest reads, top-level goals first."""
+    return ((r.id, r.parent_id, r.name, r.end, r.due, r.completion) for r in _nulls_first(rows))
 
 
 def _rows_under(rows: list[Any], goal_id: int) -> list[Any]:
@@ -104,9 +108,7 @@ def subtree_as_of(*, owner: User, goal_id: int, at: datetime) -> Forest:
     _check_past(at)
     read_transaction()
     rows = _rows_under(_snapshot_rows(owner.id, at), goal_id)
-    return Forest.from_grouped(
-        ((r.id, r.parent_id, r.name, r.end, r.due) for r in _nulls_first(rows)), roots=[goal_id]
-    )
+    return Forest.from_grouped(_forest_rows(rows), roots=[goal_id])
 
 
 def goal_as_of(*, owner: User, goal_id: int, at: datetime) -> GoalResult:

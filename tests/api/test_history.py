@@ -169,6 +169,23 @@ def test_as_of_over_http(client, alice, make_goal):
     assert [i["name"] for i in flat] == ["home", "kid"]
 
 
+def test_as_of_tree_reads_tell_the_completion_rule_then(client, alice, make_goal):
+    home = make_goal(alice, "home", completion="cascade")["id"]
+    make_goal(alice, "kid", home)
+    at = _last_op(client, alice)["at"]
+    resp = client.patch(f"{GOALS}/{home}", json={"completion": "strict"}, headers=alice.headers)
+    assert resp.status_code == 200
+    then = {"as_of": at, "format": "flat"}
+    for path in (f"{GOALS}/tree", f"{GOALS}/{home}/tree"):
+        items = client.get(path, headers=alice.headers, query_string=then).get_json()["items"]
+        assert [(i["name"], i["completion"]) for i in items] == [
+            ("home", "cascade"),
+            ("kid", "manual"),
+        ]
+    now = client.get(f"{GOALS}/tree", headers=alice.headers).get_json()["items"]
+    assert now[0]["completion"] == "strict"
+
+
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "T12:00"])
 def test_a_malformed_as_of_is_a_422(client, alice, value):
     resp = client.get(f"{GOALS}/tree", headers=alice.headers, query_string={"as_of": value})

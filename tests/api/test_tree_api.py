@@ -59,7 +59,7 @@ def test_forest_nested(client, alice, bob, forest, make_goal):
         ("work", [("report", [])]),
     ]
     home = body["items"][0]
-    assert set(home) == {"id", "name", "end", "due", "progress", "children"}
+    assert set(home) == {"id", "name", "end", "due", "progress", "completion", "children"}
     assert home["id"] == forest["home"]
     dishes = home["children"][0]["children"][0]
     assert dishes["id"] == forest["dishes"]
@@ -80,7 +80,16 @@ def test_forest_flat_is_pre_order(client, alice, forest):
         ("report", 1),
     ]
     by_name = {i["name"]: i for i in items}
-    assert set(by_name["dishes"]) == {"id", "parent_id", "depth", "name", "end", "due", "progress"}
+    assert set(by_name["dishes"]) == {
+        "id",
+        "parent_id",
+        "depth",
+        "name",
+        "end",
+        "due",
+        "progress",
+        "completion",
+    }
     assert by_name["dishes"]["parent_id"] == forest["kitchen"]
     assert by_name["home"]["parent_id"] is None
     assert all(by_name[name]["id"] == goal_id for name, goal_id in forest.items())
@@ -125,6 +134,36 @@ def test_progress_changes_as_goals_complete(client, alice, forest):
     _complete(client, alice, forest["kitchen"], None)
     assert progress()["home"] == pytest.approx(2 / 3)
     assert progress()["kitchen"] == pytest.approx(0.5)
+
+
+def test_tree_reads_tell_each_goals_completion_rule(client, alice, forest):
+    for name, rule in (("home", "auto"), ("kitchen", "cascade"), ("work", "strict")):
+        resp = client.patch(
+            f"{GOALS}/{forest[name]}", json={"completion": rule}, headers=alice.headers
+        )
+        assert resp.status_code == 200, resp.get_json()
+    want = dict.fromkeys(forest, "manual") | {
+        "home": "auto",
+        "kitchen": "cascade",
+        "work": "strict",
+    }
+    flat = _tree(client, alice, format="flat")["items"]
+    assert {i["name"]: i["completion"] for i in flat} == want
+    nested = _tree(client, alice)["items"]
+    assert [(n["name"], n["completion"]) for n in nested] == [("home", "auto"), ("work", "strict")]
+    kitchen = nested[0]["children"][0]
+    assert (kitchen["completion"], kitchen["children"][0]["completion"]) == ("cascade", "manual")
+    # The subtree reads, nested and flat, carry it too.
+    node = _tree(client, alice, f"/goals/{forest['kitchen']}/tree")
+    assert node["completion"] == "cascade"
+    items = _tree(client, alice, f"/goals/{forest['home']}/tree", format="flat")["items"]
+    assert {i["name"]: i["completion"] for i in items} == {
+        "home": "auto",
+        "kitchen": "cascade",
+        "dishes": "manual",
+        "floor": "manual",
+        "garden": "manual",
+    }
 
 
 def test_forest_status_filter_keeps_ancestors(client, alice, forest):
@@ -177,7 +216,7 @@ def test_subtree_nested_is_the_node_itself(client, alice, forest):
     node = _tree(client, alice, f"/goals/{forest['kitchen']}/tree")
     assert node["id"] == forest["kitchen"]
     assert _shape(node) == ("kitchen", [("dishes", []), ("floor", [])])
-    assert set(node) == {"id", "name", "end", "due", "progress", "children"}
+    assert set(node) == {"id", "name", "end", "due", "progress", "completion", "children"}
     leaf = _tree(client, alice, f"/goals/{forest['garden']}/tree")
     assert _shape(leaf) == ("garden", [])
 

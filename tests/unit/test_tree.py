@@ -245,6 +245,7 @@ def node(goal_id: int, progress: float, children: list[Any], end: bool = False) 
         "end": "2024-05-01T12:00:00Z" if end else None,
         "due": None,
         "progress": progress,
+        "completion": "manual",
         "children": children,
     }
 
@@ -357,6 +358,7 @@ def flat(
         "end": "2024-05-01T12:00:00Z" if end else None,
         "due": None,
         "progress": progress,
+        "completion": "manual",
     }
 
 
@@ -403,6 +405,27 @@ def test_flat_json_pin_roots() -> None:
     assert out == {"items": [flat(3, 1, 0, 0.0)]}
     out = orjson.loads(text(flat_json(forest, status="open", pin_roots=True)))
     assert out == {"items": [flat(3, 1, 0, 0.0), flat(4, 3, 1, 0.0)]}
+
+
+def test_the_writers_tell_each_goals_completion_rule() -> None:
+    # Rows may carry a sixth column, the rule; rows without it are manual.
+    forest = Forest(
+        [
+            (1, None, "g1", None, None, "auto"),
+            (2, 1, "g2", None, None, "strict"),
+            (3, 1, "g3", None, None, "manual"),
+            (4, None, "g4", None, None, "cascade"),
+        ]
+    )
+    flat_rules = {i["id"]: i["completion"] for i in orjson.loads(text(flat_json(forest)))["items"]}
+    assert flat_rules == {1: "auto", 2: "strict", 3: "manual", 4: "cascade"}
+    nested = orjson.loads(text(nested_json(forest)))["items"]
+    assert [n["completion"] for n in nested] == ["auto", "cascade"]
+    assert [n["completion"] for n in nested[0]["children"]] == ["strict", "manual"]
+    assert forest.rows[2].completion == "strict"
+    plain = Forest([(1, None, "g1", None, None)])
+    assert orjson.loads(text(flat_json(plain)))["items"][0]["completion"] == "manual"
+    assert plain.rows[1] == Row(1, None, "g1", None, None, "manual")
 
 
 # ---------------------------------------------------------------------------- against the reference
