@@ -1,9 +1,10 @@
-// Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity), sub-goal form,
-// "Move to…" picker, confirmation.
+// Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity and rule), sub-goal
+// form, "Move to…" picker, confirmation.
 
 import { activityPanel } from "./activity.js";
 import { api, describeError } from "./api.js";
 import { field, formatDateTime, fromDateInput, h, quoted, toDateInput, uid } from "./dom.js";
+import { rulePicker } from "./rules.js";
 
 /**
  * Show a modal form. onSubmit() resolves to the dialog's result and closes it; if it throws,
@@ -76,7 +77,14 @@ function goalFields(values = {}) {
   );
   description.input.value = values.description || "";
   const due = field("Due date", { name: "due", value: toDateInput(values.due) }, { kind: "date", hint: "Optional; clear it to remove the due date." });
-  return { name: name.input, description: description.input, due: due.input, wraps: [name.wrap, description.wrap, due.wrap] };
+  const rule = rulePicker(values.completion);
+  return {
+    name: name.input,
+    description: description.input,
+    due: due.input,
+    rule,
+    wraps: [name.wrap, description.wrap, due.wrap, rule.wrap],
+  };
 }
 
 /**
@@ -94,6 +102,7 @@ export function newSubGoalDialog(parent, goalName = null) {
       const body = { name: fields.name.value, parent_id: parent.id };
       if (fields.description.value) body.description = fields.description.value;
       if (fields.due.value) body.due = fromDateInput(fields.due.value);
+      if (fields.rule.value() !== "manual") body.completion = fields.rule.value();
       const { data } = await api("POST", "/goals", { body });
       return data;
     },
@@ -101,10 +110,10 @@ export function newSubGoalDialog(parent, goalName = null) {
 }
 
 /**
- * Edit a goal's name, description and due date, with the goal's Activity below. The save is
- * conditional (If-Match): when the goal changed elsewhere meanwhile, the form is refilled with
- * the current version and says so. Resolves to {goal, before, changed} (changed: false when
- * nothing was sent), or undefined when cancelled.
+ * Edit a goal's name, description, due date and completion rule, with the goal's Activity
+ * below. The save is conditional (If-Match): when the goal changed elsewhere meanwhile, the form
+ * is refilled with the current version and says so. Resolves to {goal, before, changed}
+ * (changed: false when nothing was sent), or undefined when cancelled.
  */
 export async function editGoalDialog(goalId, goalName = null) {
   let current = await api("GET", `/goals/${goalId}`);
@@ -115,6 +124,8 @@ export async function editGoalDialog(goalId, goalName = null) {
     fields.name.value = g.name;
     fields.description.value = g.description;
     fields.due.value = toDateInput(g.due);
+    const rule = fields.rule.wrap.querySelector(`input[value="${g.completion}"]`);
+    if (rule) rule.checked = true;
     const parts = [`Started ${formatDateTime(g.start)}`];
     if (g.end) parts.push(`completed ${formatDateTime(g.end)}`);
     if (g.descendants_count) parts.push(`${g.done_descendants_count} of ${g.descendants_count} sub-goals done`);
@@ -134,6 +145,7 @@ export async function editGoalDialog(goalId, goalName = null) {
       if (fields.name.value.trim() !== g.name) changes.name = fields.name.value;
       if (fields.description.value !== g.description) changes.description = fields.description.value;
       if (fields.due.value !== toDateInput(g.due)) changes.due = fromDateInput(fields.due.value);
+      if (fields.rule.value() !== g.completion) changes.completion = fields.rule.value();
       if (!Object.keys(changes).length) return { goal: g, before: g, changed: false };
       try {
         const { data } = await api("PATCH", `/goals/${goalId}`, { body: changes, headers: { "If-Match": current.etag } });

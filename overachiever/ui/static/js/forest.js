@@ -6,8 +6,12 @@ import { api, describeError } from "./api.js";
 import { editGoalDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
 import { showError } from "./notify.js";
+import { ruleBadge, ruleLabel } from "./rules.js";
 import { session } from "./session.js";
 import { lastOperation, noticeWithUndo } from "./undo.js";
+
+// The Done box of an auto goal: the rule decides, not the person.
+const AUTO_DONE = "Completes itself when all its sub-goals are done (rule: Auto)";
 
 const PAGE = 200;
 const SEARCH_PAGE = 500;
@@ -332,6 +336,7 @@ class Forest {
     const kids = this.visible(node.children);
     const open = kids.length > 0 && this.state.expanded.has(id);
     const done = node.end !== null;
+    const auto = node.completion === "auto";
     const pct = percent(node.progress);
     const overdue = !done && node.due && Date.parse(node.due) < Date.now();
     const doneKids = node.children.reduce((n, c) => n + (this.nodes.get(c).end !== null ? 1 : 0), 0);
@@ -370,11 +375,17 @@ class Forest {
             type: "checkbox",
             class: "done-box",
             checked: done,
+            disabled: auto,
             "aria-label": `Done: ${name}`,
-            title: done ? "Reopen" : "Mark done",
+            title: auto ? AUTO_DONE : done ? "Reopen" : "Mark done",
             dataset: { action: "done" },
           }),
-      h("div", { class: "goal-main" }, h("span", { class: "goal-name" }, name), meta.length ? h("span", { class: "meta" }, meta) : null),
+      h(
+        "div",
+        { class: "goal-main" },
+        h("span", { class: "goal-title" }, h("span", { class: "goal-name" }, name), ruleBadge(node.completion)),
+        meta.length ? h("span", { class: "meta" }, meta) : null,
+      ),
       h(
         "div",
         { class: "goal-progress" },
@@ -638,7 +649,9 @@ class Forest {
     await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
     if (!saved.changed) return;
     const { goal, before } = saved;
-    const what = goal.name !== before.name ? `Renamed ${quoted(before.name)} to ${quoted(goal.name)}.` : `Saved ${quoted(goal.name)}.`;
+    let what = `Saved ${quoted(goal.name)}.`;
+    if (goal.name !== before.name) what = `Renamed ${quoted(before.name)} to ${quoted(goal.name)}.`;
+    else if (goal.completion !== before.completion) what = `Set the rule of ${quoted(goal.name)} to ${ruleLabel(goal.completion)}.`;
     this.offerUndo(what, op, node.id);
   }
 
