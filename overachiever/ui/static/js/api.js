@@ -1,5 +1,6 @@
 // The v2 API client: JSON in and out, RFC 9457 problems turned into ApiError, and messages in words.
 
+import { nameList } from "./dom.js";
 import { session } from "./session.js";
 
 const BASE = "/api/v2";
@@ -142,6 +143,14 @@ export function describeError(error, goalName = null) {
           return name ? `under \u201c${name}\u201d` : text;
         });
         return `That name is already taken: ${sentence(detail)} Choose another name.`;
+      }
+      if (error.type.endsWith(":open-descendants")) {
+        const id = Number((String(p.detail || "").match(/goal (\d+)/) || [])[1]);
+        const name = goalName && id ? goalName(id) : null;
+        const who = name ? `\u201c${name}\u201d` : "That goal";
+        const open = Array.isArray(p.open) ? p.open : [];
+        const still = open.length ? ` Still open: ${nameList(open, goalName)}.` : "";
+        return `${who} is strict: it cannot be completed while a sub-goal is open.${still} Complete those first, or change its rule.`;
       }
       return sentence(p.detail) || "That change conflicts with the current state.";
     case 412:

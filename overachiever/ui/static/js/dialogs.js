@@ -1,10 +1,10 @@
 // Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity and rule), sub-goal
-// form, "Move to…" picker, confirmation.
+// form, "Move to…" picker, confirmation, and the question before a change with effects elsewhere.
 
 import { activityPanel } from "./activity.js";
 import { api, describeError } from "./api.js";
 import { field, formatDateTime, fromDateInput, h, quoted, toDateInput, uid } from "./dom.js";
-import { rulePicker } from "./rules.js";
+import { effectLines, planned, ruleLabel, rulePicker } from "./rules.js";
 
 /**
  * Show a modal form. onSubmit() resolves to the dialog's result and closes it; if it throws,
@@ -67,6 +67,23 @@ export async function confirmDialog({ title, message, confirmLabel, danger = tru
   return answer === true;
 }
 
+/**
+ * Ask before a change that would also change other goals; `effects` as rules.effectsOf gives
+ * them, listed a line each ("Also completes: Paint, Sand, … (12 goals)"). Resolves to true
+ * when confirmed.
+ */
+export async function effectsDialog({ title, intro, effects, goalName, confirmLabel }) {
+  const lines = effectLines(effects, goalName);
+  const answer = await openDialog({
+    title,
+    body: [h("p", {}, intro), h("ul", { class: "effects" }, lines.map((line) => h("li", {}, line)))],
+    submitLabel: confirmLabel,
+    danger: false,
+    onSubmit: async () => true,
+  });
+  return answer === true;
+}
+
 /** Fields shared by the new-goal and edit-goal forms. */
 function goalFields(values = {}) {
   const name = field("Name", { name: "name", required: true, maxlength: 200, autocomplete: "off", value: values.name || "" });
@@ -112,7 +129,9 @@ export function newSubGoalDialog(parent, goalName = null) {
 /**
  * Edit a goal's name, description, due date and completion rule, with the goal's Activity
  * below. The save is conditional (If-Match): when the goal changed elsewhere meanwhile, the form
- * is refilled with the current version and says so. Resolves to {goal, before, changed}
+ * is refilled with the current version and says so. A new rule is first tried as a dry run:
+ * when it would change other goals (an auto goal completing its auto parent), the person is
+ * asked, and nothing is saved unless they confirm. Resolves to {goal, before, changed, effects}
  * (changed: false when nothing was sent), or undefined when cancelled.
  */
 export async function editGoalDialog(goalId, goalName = null) {
@@ -146,10 +165,25 @@ export async function editGoalDialog(goalId, goalName = null) {
       if (fields.description.value !== g.description) changes.description = fields.description.value;
       if (fields.due.value !== toDateInput(g.due)) changes.due = fromDateInput(fields.due.value);
       if (fields.rule.value() !== g.completion) changes.completion = fields.rule.value();
-      if (!Object.keys(changes).length) return { goal: g, before: g, changed: false };
+      if (!Object.keys(changes).length) return { goal: g, before: g, changed: false, effects: null };
+      const headers = { "If-Match": current.etag };
       try {
-        const { data } = await api("PATCH", `/goals/${goalId}`, { body: changes, headers: { "If-Match": current.etag } });
-        return { goal: data, before: g, changed: true };
+        let effects = null;
+        if (changes.completion) {
+          effects = await planned("PATCH", `/goals/${goalId}`, { body: changes, headers, own: new Set([goalId]) });
+          if (effects.count) {
+            const ok = await effectsDialog({
+              title: `Change the rule of ${quoted(g.name)}?`,
+              intro: `With the ${ruleLabel(changes.completion)} rule, saving changes other goals too.`,
+              effects,
+              goalName,
+              confirmLabel: "Save",
+            });
+            if (!ok) throw "Nothing was saved. Choose another rule, or Save again to see what it changes.";
+          }
+        }
+        const { data } = await api("PATCH", `/goals/${goalId}`, { body: changes, headers });
+        return { goal: data, before: g, changed: true, effects };
       } catch (error) {
         if (error.status === 412) {
           current = await api("GET", `/goals/${goalId}`);

@@ -140,3 +140,16 @@ export function percent(progress) {
 export function quoted(name) {
   return `\u201c${name}\u201d`;
 }
+
+const LISTED_NAMES = 5;
+
+/**
+ * Goals by name for a message: "Paint, Sand, … (12 goals)"; the count only when there are
+ * several. goalName(id) names a goal, or null when the page does not know it ("goal #7").
+ */
+export function nameList(ids, goalName = null, max = LISTED_NAMES) {
+  const names = ids.slice(0, max).map((id) => (goalName ? goalName(id) : null) ?? `goal #${id}`);
+  const more = ids.length > max ? ", …" : "";
+  const count = ids.length > 1 ? ` (${ids.length} goals)` : "";
+  return `${names.join(", ")}${more}${count}`;
+}

@@ -1,12 +1,14 @@
 // The goal forest: read once as a flat pre-order list, rendered lazily (only expanded goals have
 // their children in the page, and long sibling lists come 200 at a time), changed through the API.
 // The same view, read-only, shows the forest as it was at an instant ("as it was on …").
+// A change that may set off completion rules (done, reopen, move, delete) is first tried as a
+// dry run, and asked about when it would also change other goals.
 
 import { api, describeError } from "./api.js";
-import { editGoalDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
+import { editGoalDialog, effectsDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
 import { showError } from "./notify.js";
-import { ruleBadge, ruleLabel } from "./rules.js";
+import { effectsSentence, planned, ruleBadge, ruleLabel } from "./rules.js";
 import { session } from "./session.js";
 import { lastOperation, noticeWithUndo } from "./undo.js";
 
@@ -648,11 +650,27 @@ class Forest {
     const op = saved.changed ? await lastOperation(node.id) : null;
     await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
     if (!saved.changed) return;
-    const { goal, before } = saved;
+    const { goal, before, effects } = saved;
     let what = `Saved ${quoted(goal.name)}.`;
     if (goal.name !== before.name) what = `Renamed ${quoted(before.name)} to ${quoted(goal.name)}.`;
     else if (goal.completion !== before.completion) what = `Set the rule of ${quoted(goal.name)} to ${ruleLabel(goal.completion)}.`;
-    this.offerUndo(what, op, node.id);
+    this.offerUndo(what + effectsSentence(effects), op, node.id);
+  }
+
+  /**
+   * Make a change that completion rules may spread: first as a dry run; when it would also
+   * change goals other than its own (`own`: a Set of ids, or a function of the planned changes),
+   * ask, and send it only on confirm. Resolves to the effects it had, or null when the person
+   * said no. A refusal of the dry run (409 open-descendants, rule-conflict, …) throws.
+   */
+  async guarded(method, path, { body, own, title, intro, confirmLabel }) {
+    const effects = await planned(method, path, { body, own });
+    if (effects.count) {
+      const ok = await effectsDialog({ title, intro, effects, goalName: this.goalName, confirmLabel });
+      if (!ok) return null;
+    }
+    await api(method, path, { body });
+    return effects;
   }
 
   async setDone(id, done, box) {
@@ -660,14 +678,23 @@ class Forest {
     const end = done ? new Date(Date.now() + this.skew).toISOString() : null;
     const name = this.nodes.get(id)?.name;
     let op = null;
+    let effects = null;
     const ok = await this.change(
       async () => {
-        await api("PATCH", `/goals/${id}`, { body: { end } });
-        op = await lastOperation(id);
+        effects = await this.guarded("PATCH", `/goals/${id}`, {
+          body: { end },
+          own: new Set([id]),
+          title: done ? `Complete ${quoted(name)}?` : `Reopen ${quoted(name)}?`,
+          intro: done ? `Completing ${quoted(name)} changes other goals too.` : `Reopening ${quoted(name)} changes other goals too.`,
+          confirmLabel: done ? "Complete" : "Reopen",
+        });
+        if (effects) op = await lastOperation(id);
       },
       { focus: { id, action: "done" } },
     );
-    if (ok) this.offerUndo(done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`, op, id);
+    if (!ok || !effects) return;
+    const what = done ? `Marked ${quoted(name)} done.` : `Reopened ${quoted(name)}.`;
+    this.offerUndo(what + effectsSentence(effects), op, id);
   }
 
   async pickMove(node) {
@@ -680,28 +707,47 @@ class Forest {
     if (!node || node.parent_id === parentId) return;
     const target = parentId === null ? "the top level" : quoted(this.nodes.get(parentId)?.name);
     let op = null;
+    let effects = null;
     const ok = await this.change(
       async () => {
-        await api("PATCH", `/goals/${id}`, { body: { parent_id: parentId } });
+        effects = await this.guarded("PATCH", `/goals/${id}`, {
+          body: { parent_id: parentId },
+          own: new Set([id]),
+          title: `Move ${quoted(node.name)}?`,
+          intro: `Moving ${quoted(node.name)} to ${target} changes other goals too.`,
+          confirmLabel: "Move",
+        });
+        if (!effects) return;
         op = await lastOperation(id);
         if (parentId !== null) this.state.expanded.add(parentId);
       },
       { focus: { id, action: "move" }, reveal: id },
     );
-    if (ok) this.offerUndo(`Moved ${quoted(node.name)} to ${target}.`, op, id);
+    if (ok && effects) this.offerUndo(`Moved ${quoted(node.name)} to ${target}.${effectsSentence(effects)}`, op, id);
   }
 
-  /** Delete moves the goal to the trash at once: no question asked, the notice offers Undo. */
+  /**
+   * Delete moves the goal to the trash. Its own subtree going with it is no question (the
+   * notice offers Undo); only an effect outside it (an auto parent completing, now that its
+   * last open child is gone) is asked about first.
+   */
   async trash(node) {
     const count = this.subtreeIds(node.id).size - 1;
     let op = null;
+    let effects = null;
     const ok = await this.change(async () => {
-      await api("DELETE", `/goals/${node.id}`);
-      op = await lastOperation(node.id);
+      effects = await this.guarded("DELETE", `/goals/${node.id}`, {
+        // The goals the delete trashes are its own: its subtree, as the server has it now.
+        own: (changes) => new Set([node.id, ...changes.filter((c) => c.field === "trashed").map((c) => c.goal_id)]),
+        title: `Delete ${quoted(node.name)}?`,
+        intro: `Moving ${quoted(node.name)} to the trash changes other goals too.`,
+        confirmLabel: "Move to trash",
+      });
+      if (effects) op = await lastOperation(node.id);
     });
-    if (!ok) return;
+    if (!ok || !effects) return;
     const what = count ? ` and its ${count} sub-goal${count === 1 ? "" : "s"}` : "";
-    this.offerUndo(`Moved ${quoted(node.name)}${what} to the trash.`, op, node.id);
+    this.offerUndo(`Moved ${quoted(node.name)}${what} to the trash.${effectsSentence(effects)}`, op, node.id);
   }
 
   // ---------------------------------------------------------------- drag and drop
