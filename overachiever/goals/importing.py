@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.db import db
 from ..core.errors import Invalid, NameConflict
-from ..core.types import MAX_POSITION, utcnow
+from ..core.types import MAX_POSITION
 from ..history.recording import operation
 from ..users.models import User
 from .models import Goal
@@ -99,7 +99,6 @@ def import_trees(
 
     max_goals: the most goals the owner may hold, trash included (0: no limit).
     """
-    now = utcnow()
     with operation(owner.id, kind=kind, actor_id=owner.id) as stamp:
         session = db.session
         if parent_id is not None:
@@ -133,7 +132,7 @@ def import_trees(
                     new_goal_row(
                         owner.id,
                         node.fields,
-                        now,
+                        stamp.at,
                         parent_id=under,
                         position=position,
                         operation_id=stamp.id,
