@@ -28,6 +28,7 @@ from sqlalchemy import create_engine
 from . import floor as floors
 from .bounds import Bounds, Shapes
 from .data import Database, User
+from .history import History, HistoryShapes
 from .report import Result, Series, markdown, plot, print_header, print_row
 from .servers import (
     WRK_POST,
@@ -87,8 +88,13 @@ class Suite:
 
     # ------------------------------------------------------------------ cases
 
-    def run_backend(self, kind: str, postgres_url: str | None) -> None:
-        """Cases 1-5 on one database, then the bounds cases (bench.bounds)."""
+    def run_backend(self, kind: str, postgres_url: str | None, only: str = "all") -> None:
+        """Cases 1-5 on one database, then the bounds (bench.bounds) and history cases
+        (bench.history); only="history": the history cases alone."""
+        history = HistoryShapes.make(self.plan.smoke)
+        if only == "history":
+            History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
+            return
         plan = self.plan
         folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.out))
         db = Database(kind, folder, postgres_url)
@@ -115,6 +121,7 @@ class Suite:
         self.memory_v1(kind, postgres_url)
         shapes = Shapes.make(self.plan.smoke)
         Bounds(kind, shapes, self.add, self.out, postgres_url, self.baseline).run()
+        History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]
@@ -612,6 +619,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a checkout of other code with the same migrations (git worktree add DIR REV): "
         "its single reads and writes are measured in the same rounds, before against after",
     )
+    parser.add_argument(
+        "--only",
+        choices=("all", "history"),
+        default="all",
+        help="history: only the cases of the record of changes (bench.history)",
+    )
     args = parser.parse_args(argv)
 
     plan = Plan.make(args.smoke)
@@ -635,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     suite.floor_server = start_floor(out / "floor.log")
     try:
         for kind, url in kinds:
-            suite.run_backend(kind, url)
+            suite.run_backend(kind, url, args.only)
     finally:
         suite.floor_server.stop()
     title = f"Over Achiever benchmarks: {machine()}"

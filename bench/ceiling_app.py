@@ -10,9 +10,9 @@ APIFlask, no request hooks. They are rungs between the floor and the app, not a 
   the same statement), no roll-ups: what any database-backed read costs at least.
 
 And POST /api/v2/goals for a top-level goal named in the JSON body:
-- `POST /statements`: the app's statements of a write (the token look-up; then the INSERT,
-  alone in the writer queue on SQLite, after the owner's row lock in a transaction on
-  PostgreSQL), answered with the app's JSON;
+- `POST /statements`: the app's statements of a write (the token look-up; then the
+  operation, the INSERT and the event that records it, alone in the writer queue on SQLite,
+  after the owner's row lock in a transaction on PostgreSQL), answered with the app's JSON;
 - `POST /row`: one INSERT in its own durable transaction, the owner found by the token's
   digest in the same statement: what any durable write costs at least.
 """
@@ -36,6 +36,8 @@ from overachiever.goals.results import GoalResult
 from overachiever.goals.rules import new_goal_row
 from overachiever.goals.schemas import GoalCreate, GoalOut
 from overachiever.goals.tree import Stats
+from overachiever.history.models import Operation
+from overachiever.history.recording import _RECORD  # the statement record() runs
 from overachiever.tokens.models import Token
 from overachiever.tokens.service import BY_DIGEST, digest
 from overachiever.users.locks import OWNER_FOR_UPDATE
@@ -55,6 +57,18 @@ _INSERT_ROW = (
     insert(Goal)
     .values(owner_id=_OWNER_BY_DIGEST.scalar_subquery(), position=0)
     .returning(*Goal.__table__.c)
+)
+
+# The operation a create is recorded under (history.recording.begin, on this connection).
+_OPERATION = (
+    insert(Operation)
+    .values(
+        owner_id=bindparam("owner_id"),
+        actor_id=bindparam("owner_id"),
+        kind="create",
+        at=bindparam("at"),
+    )
+    .returning(Operation.id)
 )
 
 # The goal's own fields of the app's answer (all but the roll-ups).
@@ -107,17 +121,28 @@ def make_app() -> Flask:
             conn.commit()  # the look-up ran statement by statement, as the app's does
             # Unvalidated: this rung measures the app's statements, not its request schema.
             goal_in = GoalCreate.model_construct(name=name)
-            row = new_goal_row(user.id, goal_in, now, parent_id=None, position=None)
             insert_goal = INSERT[True, True]
+
+            def write() -> Any:
+                # As the app: an operation, the goal marked with it, its event copied from it.
+                stamp = {"owner_id": user.id, "at": now}
+                op_id = conn.execute(_OPERATION, stamp).scalar_one()
+                row = new_goal_row(
+                    user.id, goal_in, now, parent_id=None, position=None, operation_id=op_id
+                )
+                goal = conn.execute(insert_goal, row).one()
+                conn.execute(_RECORD, {"op_id": op_id, "at": now})
+                return goal
+
             if conn.dialect.name == "postgresql":
-                # As the app: the owner's row locked, then the insert, in one transaction.
+                # As the app: the owner's row locked, then the writes, in one transaction.
                 with transaction_mode("write"), conn.begin():
                     conn.execute(OWNER_FOR_UPDATE, {"owner_id": user.id}).one()
-                    goal = conn.execute(insert_goal, row).one()
+                    goal = write()
             else:
-                # As the app: in the writer queue, the insert alone, a transaction of its own.
+                # As the app: in the writer queue, the writes alone, a transaction of its own.
                 with writer_turn(engine), conn.begin():
-                    goal = conn.execute(insert_goal, row).one()
+                    goal = write()
         result = GoalResult(goal, Stats())
         body = GoalOut.model_validate(result.as_dict()).model_dump(mode="json")
         return body, 201, {"ETag": f'"{result.etag}"'}

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.db import db
 from ..core.errors import Invalid, NameConflict
-from ..core.types import MAX_POSITION, utcnow
+from ..core.types import MAX_POSITION
 from ..history.recording import operation
 from ..users.models import User
 from .completion import refuse_explicit_end, settle
@@ -100,7 +100,6 @@ def import_trees(
 
     max_goals: the most goals the owner may hold, trash included (0: no limit).
     """
-    now = utcnow()
     with operation(owner.id, kind=kind, actor_id=owner.id) as stamp:
         session = db.session
         if parent_id is not None:
@@ -137,7 +136,7 @@ def import_trees(
                     new_goal_row(
                         owner.id,
                         node.fields,
-                        now,
+                        stamp.at,
                         parent_id=under,
                         position=position,
                         operation_id=stamp.id,
@@ -159,7 +158,9 @@ def import_trees(
             made = {(under, name): new_id for under, name, new_id in result}
             for i, row in zip(members, params, strict=True):
                 ids[i] = made[row["parent_id"], row["name"]]
-        settle(stamp)
+        # Manual goals at the top level: no parent, and no rule among them, for a rule to move.
+        if parent_id is not None or any(n.fields.completion != "manual" for n in nodes):
+            settle(stamp)
         _refresh_statistics(session, len(nodes))
     return ids
 

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from ..core.db import db, read_transaction
 from ..core.errors import NameConflict, NotFound
 from ..core.search import contains_folded
-from ..core.types import utcnow
 from ..history.recording import operation
 from ..users.models import User
 from .completion import refuse_explicit_end, settle
@@ -140,21 +139,27 @@ def create_goal(
     max_goals: the most goals the owner may hold, trash included (0: no limit); actor: who
     asked, when not the owner.
     """
-    now = utcnow()
     parent_id, position = goal_in.parent_id, goal_in.position
-    row = new_goal_row(
-        owner.id, goal_in, now, parent_id=parent_id, position=position, operation_id=0
-    )
-    check_times(row["start"], row["end"])
+    # Without a start, a goal starts when it is made, or when it ended if that is earlier.
+    if goal_in.start is not None:
+        check_times(goal_in.start, goal_in.end)
     if goal_in.completion == "auto" and goal_in.end is not None:
         raise refuse_explicit_end(name=goal_in.name)
     near_limit = room_before_create(owner_id=owner.id, max_goals=max_goals)
     with operation(owner.id, kind="create", actor_id=(actor or owner).id) as stamp:
         session = db.session
-        row["operation_id"] = stamp.id
+        # The goal's timestamps are its operation's, so the tree as of that instant holds it.
+        row = new_goal_row(
+            owner.id,
+            goal_in,
+            stamp.at,
+            parent_id=parent_id,
+            position=position,
+            operation_id=stamp.id,
+        )
         # At a given position, the siblings after it move down first.
         if position is not None:
-            open_slot(owner.id, parent_id, position, now, stamp.id)
+            open_slot(owner.id, parent_id, position, stamp.at, stamp.id)
         try:
             inserts = INSERT_WITHIN_LIMIT if near_limit else INSERT
             stmt = inserts[parent_id is None, position is None]
@@ -170,7 +175,9 @@ def create_goal(
                 raise limit_reached(held=held, adding=1, max_goals=max_goals)
             gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner.id}"
             raise NotFound(f"{gone} not found")
-        settle(stamp)
+        # A new manual goal at the top level has no parent and no children for a rule to move.
+        if parent_id is not None or goal_in.completion != "manual":
+            settle(stamp)
     done = goal.end is not None
     return GoalResult(goal, Stats(done=done, done_leaves=int(done)))
 
@@ -188,7 +195,6 @@ def update_goal(
     Only the fields the client sent change: those in changes.model_fields_set.
     """
     sent = changes.model_fields_set
-    now = utcnow()
     with operation(owner.id, kind="update", actor_id=(actor or owner).id) as stamp:
         goal = live_goal(owner.id, goal_id)
         check_etag(goal, if_match)
@@ -210,7 +216,7 @@ def update_goal(
 
         position = changes.position
         if position is not None and (moved or position != goal.position):
-            open_slot(owner.id, new_parent, position, now, stamp.id)
+            open_slot(owner.id, new_parent, position, stamp.at, stamp.id)
         elif moved:
             position = next_position(owner.id, new_parent)
 
@@ -226,7 +232,7 @@ def update_goal(
         goal.end = end
         goal.completion = rule
         goal.version = goal.version + 1
-        goal.updated_at = now
+        goal.updated_at = stamp.at
         goal.operation_id = stamp.id
         _flush_names()
         settle(stamp)
@@ -243,9 +249,9 @@ def trash_goal(
 
     The owner's trashed goals older than retention are purged first.
     """
-    now = utcnow()
     with operation(owner.id, kind="trash", actor_id=owner.id) as stamp:
         session = db.session
+        now = stamp.at
         purge_expired_of(owner.id, now - retention)
         goal = live_goal(owner.id, goal_id)
         check_etag(goal, if_match)

@@ -127,9 +127,9 @@ def restore(*, owner: User, goal_id: int, retention: timedelta) -> GoalResult:
 
     The owner's trashed goals older than retention are purged first.
     """
-    now = utcnow()
     with operation(owner.id, kind="restore", actor_id=owner.id) as stamp:
         session = db.session
+        now = stamp.at
         purge_expired_of(owner.id, now - retention)
         root = _trash_root(owner, goal_id)
         parent_id = root.parent_id

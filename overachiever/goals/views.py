@@ -48,6 +48,8 @@ _CONFLICTS = {
     409: "Name taken among siblings, a cycle, or the account's goal limit",
 }
 _PRECONDITION = {412: "If-Match named a stale ETag"}
+_AS_OF_NOT_FOUND = "No such goal of yours (with as_of: it did not exist or was in the trash then)"
+_AS_OF_INVALID = "Validation error, or an as_of in the future"
 
 
 def _if_match() -> EtagCheck:
@@ -145,7 +147,7 @@ def import_goals(query: ImportQuery) -> Any:
 @bp.auth_required(token_auth)
 @bp.input(TreeQuery, location="query", arg_name="query")
 @bp.output(Forest, description="Nested nodes, or a pre-order list with format=flat")
-@bp.doc(summary="Read your whole forest")
+@bp.doc(summary="Read your whole forest", responses={422: _AS_OF_INVALID})
 def forest(query: TreeQuery) -> Response:
     """Your whole live forest with progress roll-ups, nested or flat; as it was at as_of."""
     if query.as_of is not None:
@@ -163,7 +165,11 @@ def forest(query: TreeQuery) -> Response:
 @bp.output(GoalOut)
 @bp.doc(
     summary="Read a goal",
-    responses={304: "Not modified (If-None-Match)", 404: "No such goal of yours"},
+    responses={
+        304: "Not modified (If-None-Match)",
+        404: _AS_OF_NOT_FOUND,
+        422: _AS_OF_INVALID,
+    },
 )
 def get_goal(goal_id: int, query: AsOfQuery) -> Any:
     """One goal with its roll-ups; honours If-None-Match; as it was at as_of."""
@@ -181,7 +187,7 @@ def get_goal(goal_id: int, query: AsOfQuery) -> Any:
 @bp.auth_required(token_auth)
 @bp.input(TreeQuery, location="query", arg_name="query")
 @bp.output(Subtree, description="The goal as a nested node, or {items} with format=flat")
-@bp.doc(summary="Read a subtree", responses={404: "No such goal of yours"})
+@bp.doc(summary="Read a subtree", responses={404: _AS_OF_NOT_FOUND, 422: _AS_OF_INVALID})
 def goal_tree(goal_id: int, query: TreeQuery) -> Response:
     """The subtree rooted at one goal, nested or flat; as it was at as_of."""
     if query.as_of is not None:

@@ -7,7 +7,7 @@ erased) is not found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,12 +16,16 @@ from sqlalchemy import func, select
 from ..core.db import db, read_transaction
 from ..core.errors import Invalid, NotFound
 from ..core.types import utcnow
+from ..goals.models import Goal
 from ..goals.results import GoalResult
 from ..goals.tree import Forest, Stats
 from ..users.models import User
 from .models import GoalEvent
 
 _events = GoalEvent.__table__
+# Rows fetched per batch (a server-side cursor on PostgreSQL), as the live forest read does.
+_STREAM_ROWS = 4096
+_goals = Goal.__table__
 
 
 def _check_past(at: datetime) -> None:
@@ -32,18 +36,32 @@ def _check_past(at: datetime) -> None:
         )
 
 
-def _snapshot_rows(owner_id: int, at: datetime) -> list[Any]:
-    """The owner's goals live at `at`, each as its last event then, in sibling order."""
+def _snapshot_rows(owner_id: int, at: datetime, *, full: bool = False) -> Any:
+    """The owner's goals live at `at`, each as its last event then, in sibling order.
+
+    Each of the owner's goals (live or in the trash today; a purged one's record is erased)
+    seeks its last event up to `at` in its own events, newest first: the work follows the
+    goals, not every event the owner ever made.
+    """
     last = (
-        select(
-            _events.c.goal_id,
-            func.max(_events.c.id).label("id"),
-            func.min(_events.c.at).label("created_at"),
-            func.count().label("version"),
+        select(_events.c.id)
+        .where(_events.c.goal_id == _goals.c.id, _events.c.at <= at)
+        .order_by(_events.c.id.desc())
+        .limit(1)
+        .correlate(_goals)
+        .scalar_subquery()
+    )
+    # A tree needs six columns; one goal's answer needs them all.
+    more = (
+        (
+            _events.c.description,
+            _events.c.start,
+            _events.c.position,
+            _events.c.at.label("updated_at"),
+            _goals.c.created_at,
         )
-        .where(_events.c.owner_id == owner_id, _events.c.at <= at)
-        .group_by(_events.c.goal_id)
-        .subquery("last")
+        if full
+        else ()
     )
     stmt = (
         select(
@@ -52,38 +70,27 @@ def _snapshot_rows(owner_id: int, at: datetime) -> list[Any]:
             _events.c.name,
             _events.c.end,
             _events.c.due,
-            _events.c.description,
-            _events.c.start,
-            _events.c.position,
             # Events recorded before completion rules existed hold none: those goals were manual.
             func.coalesce(_events.c.completion, "manual").label("completion"),
-            _events.c.at.label("updated_at"),
-            last.c.created_at,
-            last.c.version,
+            *more,
         )
-        .join(last, last.c.id == _events.c.id)
-        .where(_events.c.deleted_at.is_(None), _events.c.erased.is_(False))
+        .select_from(_goals.join(_events, _events.c.id == last))
+        .where(
+            _goals.c.owner_id == owner_id,
+            _events.c.deleted_at.is_(None),
+            _events.c.erased.is_(False),
+        )
         .order_by(_events.c.parent_id, _events.c.position, _events.c.goal_id)
     )
-    return list(db.session.execute(stmt))
+    return db.session.execute(stmt.execution_options(yield_per=_STREAM_ROWS))
 
 
 def forest_as_of(*, owner: User, at: datetime) -> Forest:
     """The owner's forest as it was at `at`."""
     _check_past(at)
     read_transaction()
-    rows = _snapshot_rows(owner.id, at)
-    return Forest.from_grouped(_forest_rows(rows))
-
-
-def _nulls_first(rows: list[Any]) -> list[Any]:
-    """Rows with top-level goals first: the databases sort NULL parents differently."""
-    return [r for r in rows if r.parent_id is None] + [r for r in rows if r.parent_id is not None]
-
-
-def _forest_rows(rows: list[Any]) -> Iterator[tuple[Any, ...]]:
-    """The columns a Forest reads, top-level goals first."""
-    return ((r.id, r.parent_id, r.name, r.end, r.due, r.completion) for r in _nulls_first(rows))
+    # Streamed into the forest as the live read is: each parent's children come together.
+    return Forest.from_grouped(_snapshot_rows(owner.id, at))
 
 
 def _rows_under(rows: list[Any], goal_id: int) -> list[Any]:
@@ -107,15 +114,33 @@ def subtree_as_of(*, owner: User, goal_id: int, at: datetime) -> Forest:
     """The subtree under one of the owner's goals as it was at `at`."""
     _check_past(at)
     read_transaction()
-    rows = _rows_under(_snapshot_rows(owner.id, at), goal_id)
-    return Forest.from_grouped(_forest_rows(rows), roots=[goal_id])
+    rows = _rows_under(list(_snapshot_rows(owner.id, at)), goal_id)
+    return Forest.from_grouped(rows, roots=[goal_id])
+
+
+@dataclass(frozen=True, slots=True)
+class _AsOfGoal:
+    """A goal's fields as they were, under the names GoalResult reads."""
+
+    id: int
+    parent_id: int | None
+    name: str
+    end: datetime | None
+    due: datetime | None
+    completion: str
+    description: str
+    start: datetime
+    position: int
+    updated_at: datetime
+    created_at: datetime
+    version: int
 
 
 def goal_as_of(*, owner: User, goal_id: int, at: datetime) -> GoalResult:
     """One of the owner's goals as it was at `at`, with roll-ups of its subtree then."""
     _check_past(at)
     read_transaction()
-    rows = _rows_under(_snapshot_rows(owner.id, at), goal_id)
+    rows = _rows_under(list(_snapshot_rows(owner.id, at, full=True)), goal_id)
     by_id = {r.id: r for r in rows}
     children: dict[int, list[int]] = {}
     for r in rows:
@@ -136,7 +161,11 @@ def goal_as_of(*, owner: User, goal_id: int, at: datetime) -> GoalResult:
         leaves[g] = total
         finished = sum(done_leaves[k] for k in kids) if kids else 0
         done_leaves[g] = total if by_id[g].end is not None else finished
-    root = by_id[goal_id]
+    # Its version then: how many events it had by that instant.
+    version = db.session.execute(
+        select(func.count()).where(_events.c.goal_id == goal_id, _events.c.at <= at)
+    ).scalar_one()
+    root = _AsOfGoal(**by_id[goal_id]._asdict(), version=version)
     stats = Stats(
         children_count=len(children.get(goal_id, ())),
         descendants_count=len(order) - 1,
@@ -145,7 +174,7 @@ def goal_as_of(*, owner: User, goal_id: int, at: datetime) -> GoalResult:
         done_leaves=done_leaves[goal_id],
         done=root.end is not None,
     )
-    return GoalResult(root, stats)
+    return GoalResult(root, stats)  # type: ignore[arg-type]  # the same attribute names
 
 
 __all__ = ["forest_as_of", "goal_as_of", "subtree_as_of"]

@@ -31,11 +31,13 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.orm import Session
 
-from ..core.db import db
+from ..core.db import db, write_transaction
+from ..core.errors import NotFound
 from ..core.types import BigId, UTCDateTime, utcnow
 from ..goals.models import Goal
-from ..users.locks import owner_transaction
+from ..users.locks import OWNER, OWNER_FOR_UPDATE
 from .models import SNAPSHOT_FIELDS, TRASH_FIELDS, GoalEvent, Operation
 
 _goals = Goal.__table__
@@ -53,14 +55,38 @@ class Stamp:
     at: datetime
 
 
-def begin(*, owner_id: int, kind: str, actor_id: int | None, undoes: int | None = None) -> Stamp:
-    """Add an operation (inside the owner's lock, so operations of one owner are in order)."""
-    at = utcnow()
-    op_id = db.session.execute(
+def _begin_statement(locking: bool) -> Any:
+    """INSERT an operation for :owner_id if that user exists, locking the user's row: the
+    owner's lock and the operation in one round trip."""
+    owner = (OWNER_FOR_UPDATE if locking else OWNER).subquery("owner")
+    values = select(
+        owner.c.id,
+        bindparam("actor_id", type_=BigId),
+        bindparam("kind"),
+        bindparam("at", type_=UTCDateTime()),
+    )
+    return (
         insert(_operations)
-        .values(owner_id=owner_id, actor_id=actor_id, kind=kind, at=at, undoes=undoes)
+        .from_select(["owner_id", "actor_id", "kind", "at"], values)
         .returning(_operations.c.id)
-    ).scalar_one()
+    )
+
+
+# By whether the owner's row is locked: PostgreSQL (SQLite's write lock is held already).
+_BEGIN = {locking: _begin_statement(locking) for locking in (False, True)}
+
+
+def begin(*, owner_id: int, kind: str, actor_id: int | None) -> Stamp:
+    """Add an operation, and on PostgreSQL lock its owner's row; NotFound if the owner is gone.
+
+    Inside the owner's lock, operations of one owner are in order, and so are their times.
+    """
+    at = utcnow()
+    conn = db.session.connection()
+    params = {"owner_id": owner_id, "actor_id": actor_id, "kind": kind, "at": at}
+    op_id = conn.execute(_BEGIN[conn.dialect.name == "postgresql"], params).scalar()
+    if op_id is None:
+        raise NotFound(f"user {owner_id} not found")
     return Stamp(op_id, owner_id, at)
 
 
@@ -217,8 +243,13 @@ def operation(
 
     The body marks every goal row it changes with the stamp's id (operation_id).
     """
-    with owner_transaction(owner_id, serialise_all=serialise_all):
-        stamp = begin(owner_id=owner_id, kind=kind, actor_id=actor_id)
+    begun: list[Stamp] = []
+
+    def lock_and_begin(_session: Session) -> None:
+        begun.append(begin(owner_id=owner_id, kind=kind, actor_id=actor_id))
+
+    with write_transaction(lock=lock_and_begin, serialise_all=serialise_all):
+        stamp = begun[0]
         yield stamp
         record(stamp)
         if _dry_run.get():

@@ -7,7 +7,9 @@ from typing import Any
 from apiflask import APIBlueprint
 
 from ..web.auth import current_user, token_auth
+from ..web.openapi import UNDO_PROBLEM_SCHEMA
 from ..web.paging import link_header
+from ..web.problems import PROBLEM_JSON
 from . import service, undo
 from .schemas import (
     Changes,
@@ -20,6 +22,18 @@ from .schemas import (
 )
 
 bp = APIBlueprint("history", __name__, url_prefix="/api/v2", tag="History")
+
+# A description for the 404, a description and the refusal's own schema for the 409.
+_UNDO_RESPONSES: Any = {
+    404: "No such operation of yours",
+    409: {
+        "description": "Later operations changed the same goals (undo-conflict, with"
+        " conflicts), a purge or baseline (not-undoable), already undone (already-undone,"
+        " with undone_by), a name taken among siblings (name-conflict), or a goal put back"
+        " under itself (cycle)",
+        "content": {PROBLEM_JSON: {"schema": UNDO_PROBLEM_SCHEMA}},
+    },
+}
 
 
 @bp.get("/goals/<id:goal_id>/history")
@@ -62,14 +76,7 @@ def get_operation(operation_id: int) -> dict[str, Any]:
 @bp.post("/operations/<id:operation_id>/undo")
 @bp.auth_required(token_auth)
 @bp.output(UndoResult, description="The undo operation (undo it to redo)")
-@bp.doc(
-    summary="Undo an operation",
-    responses={
-        404: "No such operation of yours",
-        409: "Later operations changed the same goals (undo-conflict, with conflicts), a purge"
-        " (not-undoable), already undone (already-undone), or a name taken",
-    },
-)
+@bp.doc(summary="Undo an operation", responses=_UNDO_RESPONSES)
 def undo_operation(operation_id: int) -> dict[str, Any]:
     """Put back every goal the operation touched as it was before; an undo of an undo redoes."""
     return {"operation": undo.undo(owner=current_user(), operation_id=operation_id)}
@@ -79,7 +86,10 @@ def undo_operation(operation_id: int) -> dict[str, Any]:
 @bp.auth_required(token_auth)
 @bp.input(FeedQuery, location="query", arg_name="query")
 @bp.output(Changes)
-@bp.doc(summary="The changes feed", responses={422: "A cursor this server did not give you"})
+@bp.doc(
+    summary="The changes feed",
+    responses={422: "Validation error, or a cursor this server did not give you"},
+)
 def changes(query: FeedQuery) -> dict[str, Any]:
     """Your events after a cursor, oldest first: poll with the cursor each answer gives."""
     return service.feed(owner=current_user(), after=query.after, limit=query.limit)

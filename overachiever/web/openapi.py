@@ -36,6 +36,31 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "required": ["type", "title", "status"],
 }
 
+# The undo refusals (409) carry what the client needs to act on them: the later operations to
+# undo first (undo-conflict), the undo to undo for a redo (already-undone), the loop (cycle).
+UNDO_PROBLEM_SCHEMA: dict[str, Any] = {
+    **PROBLEM_SCHEMA,
+    "description": "An RFC 9457 problem; `type` is urn:overachiever:problem: followed by"
+    " undo-conflict, not-undoable, already-undone, name-conflict or cycle",
+    "properties": {
+        **PROBLEM_SCHEMA["properties"],
+        "conflicts": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "undo-conflict: the later operations to undo first",
+        },
+        "undone_by": {
+            "type": "integer",
+            "description": "already-undone: the undo (undo it to redo)",
+        },
+        "path": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "cycle: the goals that would loop",
+        },
+    },
+}
+
 # Every operation that takes a body can refuse it before validation.
 _BODY_ERRORS = {
     "400": "The body is not valid JSON",
@@ -73,19 +98,34 @@ _IDEMPOTENCY_ERRORS = {
 }
 
 # OpenAPI links: how the answer of one operation feeds the next (create -> read -> change ->
-# delete -> restore or purge), so clients and stateful API testers can follow a resource's life.
+# delete -> restore or purge; a goal -> its history -> the operation -> undo -> undo again, a
+# redo), so clients and stateful API testers can follow a resource's life.
 # A restore brings a deleted goal back under its old id, so no link leads on from it: testers
-# that check "deleted means gone" could not tell it from a deleted goal that did not go.
+# that check "deleted means gone" could not tell it from a deleted goal that did not go. For
+# the same reason no link leads from an undo to the goals it touched (an undone create is in
+# the trash, a redone one is back), only on to the operations.
 _GOAL_FROM_BODY = {"goal_id": "$response.body#/id"}
 _GOAL_FROM_PATH = {"goal_id": "$request.path.goal_id"}
 _GOAL_LINKS = {
     "GetGoal": ("get_goals_get_goal", _GOAL_FROM_BODY),
     "GetSubtree": ("get_goals_goal_tree", _GOAL_FROM_BODY),
+    "GetHistory": ("get_history_goal_history", _GOAL_FROM_BODY),
     "PatchGoal": ("patch_goals_patch_goal", _GOAL_FROM_BODY),
     "PutGoal": ("put_goals_put_goal", _GOAL_FROM_BODY),
     "DeleteGoal": ("delete_goals_delete_goal", _GOAL_FROM_BODY),
     "ImportUnderGoal": ("post_goals_import_goals", {"parent_id": "$response.body#/id"}),
 }
+
+
+def _operation_links(pointer: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Read and undo the operation whose id is at `pointer` in the answer."""
+    parameters = {"operation_id": f"$response.body#{pointer}"}
+    return {
+        "GetOperation": ("get_history_get_operation", parameters),
+        "UndoOperation": ("post_history_undo_operation", parameters),
+    }
+
+
 _USER_LINKS = {
     name: (operation, {"ref": "$response.body#/id"})
     for name, operation in (
@@ -103,11 +143,35 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
     ("put_goals_put_goal", "200"): _GOAL_LINKS,
     ("post_goals_import_goals", "201"): {
         "GetFirstGoal": ("get_goals_get_goal", {"goal_id": "$response.body#/ids/0"}),
+        "GetFirstGoalHistory": (
+            "get_history_goal_history",
+            {"goal_id": "$response.body#/ids/0"},
+        ),
         "DeleteFirstGoal": ("delete_goals_delete_goal", {"goal_id": "$response.body#/ids/0"}),
     },
     ("delete_goals_delete_goal", "204"): {
         "RestoreGoal": ("post_trash_restore", _GOAL_FROM_PATH),
         "PurgeGoal": ("delete_trash_purge", _GOAL_FROM_PATH),
+    },
+    # The newest event's operation, the newest operation, the operation read, the undo made.
+    ("get_history_goal_history", "200"): _operation_links("/items/0/operation_id"),
+    ("get_history_list_operations", "200"): _operation_links("/items/0/id"),
+    ("get_history_get_operation", "200"): {
+        "UndoOperation": ("post_history_undo_operation", {"operation_id": "$response.body#/id"}),
+    },
+    ("post_history_undo_operation", "200"): {
+        **_operation_links("/operation/id"),
+        "GetUndoneOperation": (
+            "get_history_get_operation",
+            {"operation_id": "$response.body#/operation/undoes"},
+        ),
+    },
+    ("get_history_changes", "200"): {
+        "NextChanges": ("get_history_changes", {"after": "$response.body#/cursor"}),
+        "GetFirstChangeOperation": (
+            "get_history_get_operation",
+            {"operation_id": "$response.body#/items/0/operation_id"},
+        ),
     },
     ("post_users_sign_up", "201"): _USER_LINKS,
     ("post_tokens_create_token", "201"): {

@@ -72,7 +72,9 @@ def _validation_errors(detail: Any) -> list[dict[str, Any]]:
             # "body" rather than APIFlask's "json", matching the errors the services raise.
             loc: list[Any] = ["body" if location == "json" else location]
             if path != "_schema":
-                loc += [int(p) if p.isdigit() else p for p in str(path).split(".")]
+                # An ASCII number is a list index; any other part (a field named "³", which
+                # isdigit() accepts and int() refuses) is a name, kept as sent.
+                loc += [int(p) if p.isascii() and p.isdigit() else p for p in str(path).split(".")]
             for msg in messages if isinstance(messages, list) else [messages]:
                 errors.append({"loc": loc, "msg": str(msg)})
     return errors

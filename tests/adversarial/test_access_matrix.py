@@ -38,7 +38,8 @@ class Principal:
     child: int
     trashed: int
     token: int
-    operation: int = 0  # the trash of `trashed`
+    operation: int  # the operation that created `goal`
+    cursor: str  # the changes feed's cursor after all of the above
 
     @property
     def secrets(self) -> list[str]:
@@ -53,13 +54,6 @@ class Principal:
 
 
 World = dict[str, Principal]
-
-
-def _now() -> str:
-    """The present instant, for as_of (the world was built before it)."""
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
 Attempt = tuple[str, str, Any, Any]  # method, url, JSON body (or None), expected
 
 
@@ -135,17 +129,7 @@ OPERATIONS: list[Operation] = [
     Operation(
         "trashed-history", lambda a, v: ("GET", f"{V2}/goals/{v.trashed}/history", None, 404)
     ),
-    Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
-    Operation(
-        "undo-operation",
-        lambda a, v: ("POST", f"{V2}/operations/{v.operation}/undo", None, 404),
-    ),
-    Operation("list-operations", lambda a, v: ("GET", f"{V2}/operations", None, SCOPED)),
-    Operation("changes-feed", lambda a, v: ("GET", f"{V2}/changes?limit=500", None, SCOPED)),
-    Operation(
-        "goal-as-of",
-        lambda a, v: ("GET", f"{V2}/goals/{v.goal}?as_of={_now()}", None, 404),
-    ),
+    Operation("goal-as-of", lambda a, v: ("GET", f"{V2}/goals/{v.goal}?as_of={_now()}", None, 404)),
     Operation(
         "subtree-as-of",
         lambda a, v: ("GET", f"{V2}/goals/{v.goal}/tree?as_of={_now()}", None, 404),
@@ -153,6 +137,17 @@ OPERATIONS: list[Operation] = [
     Operation(
         "forest-as-of",
         lambda a, v: ("GET", f"{V2}/goals/tree?format=flat&as_of={_now()}", None, SCOPED),
+    ),
+    Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
+    Operation(
+        "undo-operation",
+        lambda a, v: ("POST", f"{V2}/operations/{v.operation}/undo", None, 404),
+    ),
+    Operation("list-operations", lambda a, v: ("GET", f"{V2}/operations", None, SCOPED)),
+    Operation("changes", lambda a, v: ("GET", f"{V2}/changes?limit=500", None, SCOPED)),
+    Operation(
+        "changes-victim-cursor",
+        lambda a, v: ("GET", f"{V2}/changes?after={v.cursor}", None, 422),
     ),
     # -------------------------------------------------------------------------------- tokens
     Operation("revoke-token", lambda a, v: ("DELETE", f"{V2}/tokens/{v.token}", None, 404)),
@@ -285,6 +280,12 @@ OPERATIONS: list[Operation] = [
     ),
 ]
 
+
+def _now() -> str:
+    """This instant, for as_of (the past by the time the request arrives)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 # Routes anyone may use, with no one's data behind them (sign-up is public by design; its
 # mass-assignment attempts are below).
 PUBLIC = {
@@ -335,13 +336,12 @@ def world(app: Any) -> World:
             headers=basic(name, acct.password),
         )
         assert resp.status_code == 201
-        # The first feed makes the server's cursor key: made now, it is not a change below.
-        assert client.get(f"{V2}/changes", headers=h).status_code == 200
-        ops = client.get(f"{V2}/operations?limit=1", headers=h).get_json()["items"]
-        assert ops[0]["kind"] == "trash"
-        principals[name] = Principal(
-            acct, top, child, trashed, int(resp.get_json()["id"]), ops[0]["id"]
-        )
+        token = int(resp.get_json()["id"])
+        events = client.get(f"{V2}/goals/{top}/history", headers=h).get_json()["items"]
+        feed = client.get(f"{V2}/changes?limit=500", headers=h).get_json()
+        assert not feed["more"]
+        operation = events[-1]["operation_id"]
+        principals[name] = Principal(acct, top, child, trashed, token, operation, feed["cursor"])
     assert principals["admin"].account.is_admin
     assert not principals["alice"].account.is_admin
     return principals
@@ -367,8 +367,8 @@ def _own_marker(p: Principal, url: str) -> str:
         return f"{name}-trashed-secret"
     if "/users" in url:
         return p.account.email
-    if "/operations" in url:
-        return f'"id":{p.operation},'
+    if "/operations" in url:  # operations name their actor, not their goals
+        return f'"name":"{name}"'
     return f"{name}-top-secret"
 
 
@@ -395,8 +395,9 @@ def test_attempt_is_refused_and_changes_nothing(app, world, op, attacker, victim
         assert resp.status_code == 200, text[:500]
         for secret in secrets:
             assert secret not in text, f"{secret!r} leaked to {attacker}"
-        # Not empty by accident: the caller's own data is listed.
+        # Not empty by accident: the caller's own data is listed, and none of the victim's.
         assert _own_marker(a, url) in text
+        assert _own_marker(v, url) not in text, f"{victim}'s data leaked to {attacker}"
     else:
         assert resp.status_code == expected, text[:500]
         for secret in secrets:

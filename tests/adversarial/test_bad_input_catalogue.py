@@ -207,6 +207,10 @@ CASES = [
         422,
         _json({"name": "x", **{f"field{i}": i for i in range(20_000)}}),
     ),
+    # Field names that str.isdigit() takes for digits but int() refuses (superscripts), or
+    # reads as a number (other scripts' digits): each is named in `loc` as it was sent.
+    Case("superscript-digit-field", "PATCH", GOAL, 422, _json({"\xb3": None, "": None})),
+    Case("fullwidth-digit-field", "POST", GOALS, 422, _json({"name": "x", "\uff11": 1})),
     Case(
         "huge-password",
         "POST",
@@ -605,3 +609,13 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, world, case):
     assert "Traceback" not in text
     assert token not in text
     assert db_snapshot(app) == before
+
+
+def test_a_field_named_with_a_digit_of_another_script_is_named_as_sent(app, world):
+    client = app.test_client()
+    resp = client.post(
+        GOALS, json={"name": "x", "\uff11": 1, "\xb3": 2}, headers=world["bob"].headers
+    )
+    assert resp.status_code == 422
+    locs = [e["loc"] for e in resp.get_json()["errors"]]
+    assert sorted(locs) == [["body", "\xb3"], ["body", "\uff11"]]

@@ -335,16 +335,19 @@ class _Runner:
         resp = self.client.open(url, method=request["method"], headers=headers, **kwargs)
         data = resp.get_json(silent=True, force=True)
         (test,) = [e for e in item["event"] if e["listen"] == "test"]
-        for var, name, index in re.findall(
-            r'pm\.collectionVariables\.set\("(\w+)", body\.(\w+)(?:\[(\d+)\])?\)',
+        for var, path in re.findall(
+            r'pm\.collectionVariables\.set\("(\w+)", body((?:\.\w+|\[\d+\])+)\)',
             "\n".join(test["script"]["exec"]),
         ):
-            value = data[name]
-            self.vars[var] = value[int(index)] if index else value
+            value = data
+            for key, index in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+                value = value[int(index)] if index else value[key]
+            self.vars[var] = value
         return resp.status_code, _status(item), data
 
 
-def test_the_whole_collection_passes_against_the_demo_data(app, collection):
+def _run(app: Any, collection: dict[str, Any]) -> list[tuple[str, int, int, Any]]:
+    """(name, status got, status wanted, body) of every request, run in order on demo data."""
     with app.app_context():
         user_1 = demo.load_article()
         _, token = token_service.issue(user_1, "demo")
@@ -358,8 +361,36 @@ def test_the_whole_collection_passes_against_the_demo_data(app, collection):
         earlier=(now - timedelta(days=1)).isoformat(),
     )
     runner = _Runner(app.test_client(), variables)
-    outcomes = [(item["name"], *runner.run(item)) for item in _requests(collection)]
+    return [(item["name"], *runner.run(item)) for item in _requests(collection)]
+
+
+def test_the_whole_collection_passes_against_the_demo_data(app, collection):
+    outcomes = _run(app, collection)
     failed = [(name, got, want, body) for name, got, want, body in outcomes if got != want]
     assert failed == []
     # It ran every kind of answer: successes and the documented refusals.
     assert {want for _, _, want, _ in outcomes} >= {200, 201, 204, 400, 401, 404, 409, 422}
+
+
+def test_the_history_requests_see_what_their_checks_expect(app, collection):
+    """What newman's checks assert in the history folder, checked here on the same answers."""
+    bodies = {name: body for name, _, _, body in _run(app, collection)}
+    assert bodies["A goal's history"]["items"][0]["changes"] == {"name": ["Chapter", "Chapter one"]}
+    undo = bodies["Undo the rename"]["operation"]
+    assert bodies["The old name is back"]["name"] == "Chapter"
+    refused = bodies["Undoing twice is refused"]
+    assert refused["type"] == "urn:overachiever:problem:already-undone"
+    assert refused["undone_by"] == undo["id"]
+    assert bodies["Undo the undo: a redo"]["operation"]["undoes"] == undo["id"]
+    assert bodies["The rename is back"]["name"] == "Chapter one"
+    ids = [g["id"] for g in bodies["The forest as it was"]["items"]]
+    assert bodies["Create a goal to follow"]["id"] in ids
+    assert bodies["Create a goal after that instant"]["id"] not in ids
+    first = bodies["The changes feed, from the start"]
+    assert len(first["items"]) == 2
+    assert first["more"] is True
+    rest = bodies["The changes feed, after a cursor"]
+    assert rest["more"] is False
+    assert rest["items"][0]["id"] > first["items"][-1]["id"]
+    assert rest["items"][-1]["changes"] == {"name": ["Chapter", "Chapter one"]}
+    assert bodies["A forged cursor is refused"]["status"] == 422

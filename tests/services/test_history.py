@@ -485,3 +485,14 @@ def test_a_cursor_cannot_be_edited_or_used_by_someone_else(
         history.feed(owner=owner, after=f"{payload}.{signature[::-1]}", limit=10)
     with pytest.raises(Invalid):
         history.feed(owner=owner, after="WzEsMF0", limit=10)
+
+
+def test_a_goal_as_of_its_own_timestamps_is_that_goal(owner: User, make: MakeGoal) -> None:
+    """A goal's created_at and updated_at are its operations' instants."""
+    goal = make(owner, "g")
+    created = service.get_goal(owner=owner, goal_id=goal).as_dict()
+    then = asof.goal_as_of(owner=owner, goal_id=goal, at=created["created_at"]).as_dict()
+    assert (then["name"], then["version"]) == ("g", 1)
+    updated = service.update_goal(owner=owner, goal_id=goal, changes=edit(name="h")).as_dict()
+    then = asof.goal_as_of(owner=owner, goal_id=goal, at=updated["updated_at"]).as_dict()
+    assert then == updated

@@ -62,6 +62,20 @@ SUCCESS_CHECK = (
     ' pm.expect(pm.response.json()).to.include({code: 0, message: "SUCCESS"}); });'
 )
 
+
+def _test(title: str, actual: str, expected: str) -> str:
+    """A pm.test that `actual` (JS on the body, `b`) deeply equals `expected` (JS)."""
+    return (
+        f'pm.test("{title}", function () {{ const b = pm.response.json();'
+        f" pm.expect({actual}).to.eql({expected}); }});"
+    )
+
+
+def _var(name: str) -> str:
+    """JS for a collection variable that holds an id, as a number."""
+    return f'Number(pm.collectionVariables.get("{name}"))'
+
+
 # Run once, before the first request: a suffix that makes this run's names unique, and
 # timestamps relative to now (a goal cannot end before it starts).
 PRE_REQUEST = [
@@ -79,6 +93,9 @@ def scenario() -> list[Folder]:
     goal = {"goal_id": "{{goal_id}}"}
     child = {"goal_id": "{{child_id}}"}
     new_user = {"ref": "{{new_user_id}}"}
+    book = {"goal_id": "{{book_id}}"}
+    chapter = {"goal_id": "{{chapter_id}}"}
+    rename_op = {"operation_id": "{{rename_op}}"}
     item = {
         "name": "Simone Giertz {{run}}",
         "mail": "giertz-{{run}}@shittyrobots.loc",
@@ -289,6 +306,203 @@ def scenario() -> list[Folder]:
                     404,
                     name="A purged goal is gone",
                     params=goal,
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
+            "API v2: history",
+            "Every change is recorded: a goal's events, operations, undo and redo (an undo of "
+            "the undo), the tree as it was at an instant, the changes feed and its cursor.",
+            [
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a goal to follow",
+                    json={"name": "History {{run}}"},
+                    save={"book_id": "body.id"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}/history",
+                    200,
+                    name="The first event of a goal",
+                    params=book,
+                    checks=[_test("its creation", "b.items[0].kind", '"created"')],
+                    save={"book_at": "body.items[0].at"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a goal after that instant",
+                    json={"name": "Chapter", "parent_id": Raw("book_id")},
+                    save={"chapter_id": "body.id"},
+                ),
+                Call(
+                    "PATCH",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="Rename a goal",
+                    params=chapter,
+                    json={"name": "Chapter one"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}/history",
+                    200,
+                    params=chapter,
+                    checks=[
+                        _test("two events, newest first", "b.total", "2"),
+                        _test("the rename", "b.items[0].kind", '"updated"'),
+                        _test(
+                            "its changes",
+                            "b.items[0].changes",
+                            '{name: ["Chapter", "Chapter one"]}',
+                        ),
+                    ],
+                    save={"rename_op": "body.items[0].operation_id"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/operations",
+                    200,
+                    query={"limit": "5"},
+                    checks=[
+                        _test(
+                            "the rename first",
+                            "b.items[0].id",
+                            _var("rename_op"),
+                        ),
+                        _test("an update", "b.items[0].kind", '"update"'),
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/operations/{operation_id}",
+                    200,
+                    params=rename_op,
+                    checks=[_test("not undone yet", "b.undone_by", "null")],
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/operations/{operation_id}/undo",
+                    200,
+                    name="Undo the rename",
+                    params=rename_op,
+                    checks=[
+                        _test(
+                            "an undo of the rename",
+                            "b.operation.undoes",
+                            _var("rename_op"),
+                        )
+                    ],
+                    save={"undo_op": "body.operation.id"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="The old name is back",
+                    params=chapter,
+                    checks=[_test("the name before the rename", "b.name", '"Chapter"')],
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/operations/{operation_id}/undo",
+                    409,
+                    name="Undoing twice is refused",
+                    params=rename_op,
+                    checks=[
+                        PROBLEM_CHECK,
+                        _test(
+                            "already undone",
+                            "b.type",
+                            '"urn:overachiever:problem:already-undone"',
+                        ),
+                        _test("by the undo", "b.undone_by", _var("undo_op")),
+                    ],
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/operations/{operation_id}/undo",
+                    200,
+                    name="Undo the undo: a redo",
+                    params={"operation_id": "{{undo_op}}"},
+                    checks=[
+                        _test(
+                            "an undo of the undo",
+                            "b.operation.undoes",
+                            _var("undo_op"),
+                        )
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="The rename is back",
+                    params=chapter,
+                    checks=[_test("the new name", "b.name", '"Chapter one"')],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}",
+                    404,
+                    name="A goal as of before it existed",
+                    params=chapter,
+                    query={"as_of": "{{book_at}}"},
+                    checks=[PROBLEM_CHECK],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/tree",
+                    200,
+                    name="The forest as it was",
+                    query={"as_of": "{{book_at}}", "format": "flat"},
+                    checks=[
+                        'pm.test("the goal then, not the one made later", function () {'
+                        " const ids = pm.response.json().items.map(function (g) { return g.id; });"
+                        f" pm.expect(ids).to.include({_var('book_id')});"
+                        f" pm.expect(ids).to.not.include({_var('chapter_id')}); }});"
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/changes",
+                    200,
+                    name="The changes feed, from the start",
+                    query={"limit": "2"},
+                    checks=[
+                        _test("a full page", "b.items.length", "2"),
+                        _test("more to come", "b.more", "true"),
+                    ],
+                    save={"feed_cursor": "body.cursor"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/changes",
+                    200,
+                    name="The changes feed, after a cursor",
+                    query={"after": "{{feed_cursor}}", "limit": "500"},
+                    checks=[
+                        _test("to the end", "b.more", "false"),
+                        'pm.test("oldest first, ending with the redo", function () {'
+                        " const items = pm.response.json().items;"
+                        " for (let i = 1; i < items.length; i++)"
+                        " { pm.expect(items[i].id).to.be.above(items[i - 1].id); }"
+                        " const last = items[items.length - 1];"
+                        f" pm.expect(last.goal_id).to.eql({_var('chapter_id')});"
+                        ' pm.expect(last.changes).to.eql({name: ["Chapter", "Chapter one"]}); });',
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/changes",
+                    422,
+                    name="A forged cursor is refused",
+                    query={"after": "{{feed_cursor}}x"},
                     checks=[PROBLEM_CHECK],
                 ),
             ],
