@@ -80,9 +80,6 @@ def _dry_run_answer(change: Callable[[], object]) -> Response:
     return Response(dumps(planned.model_dump(mode="json")), mimetype="application/json")
 
 
-_DRY_RUN = {200: "dry_run=true: what the change would do, `{dry_run, changes}`; nothing stored"}
-
-
 @bp.get("")
 @bp.auth_required(token_auth)
 @bp.input(GoalListQuery, location="query", arg_name="query")
@@ -105,7 +102,7 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
 @bp.input(DryRunQuery, location="query", arg_name="query")
 @bp.input(GoalCreate, arg_name="body")
 @bp.output(GoalOut, status_code=201, description="The new goal")
-@bp.doc(summary="Create a goal", responses={**_CONFLICTS, **_DRY_RUN})
+@bp.doc(summary="Create a goal", responses=_CONFLICTS)
 def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
     """Create a goal, at the top level or under one of your goals."""
     owner = current_user()
@@ -125,7 +122,7 @@ def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
 @bp.output(ImportResult, status_code=201, description="Ids of the new goals, in pre-order")
 @bp.doc(
     summary="Import nested trees",
-    responses={**_CONFLICTS, **_DRY_RUN, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
+    responses={**_CONFLICTS, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
 )
 def import_goals(query: ImportQuery) -> Any:
     """Create whole nested trees atomically: a node, or a list of nodes, with children."""
@@ -238,7 +235,7 @@ def put_goal(goal_id: int, query: DryRunQuery, body: GoalPut) -> Any:
 @bp.output({}, status_code=204)
 @bp.doc(
     summary="Move a goal to the trash",
-    responses={404: "No such goal of yours", **_PRECONDITION, **_DRY_RUN},
+    responses={404: "No such goal of yours", **_PRECONDITION},
 )
 def delete_goal(goal_id: int, query: DryRunQuery) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""

@@ -61,6 +61,50 @@ UNDO_PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+# The answer of a change sent with dry_run=true (goals.views), beside its usual 200 if any.
+DRY_RUN_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "dry_run=true: every field of every goal the change would set; nothing"
+    " is stored",
+    "properties": {
+        "dry_run": {"type": "boolean", "const": True},
+        "changes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "goal_id": {
+                        "type": ["integer", "null"],
+                        "description": "null: a goal the change would create",
+                    },
+                    "field": {"type": "string"},
+                    "before": {},
+                    "after": {},
+                },
+                "required": ["goal_id", "field", "before", "after"],
+            },
+        },
+    },
+    "required": ["dry_run", "changes"],
+}
+
+# A change refused by a completion rule (409) names the open goals in the way (strict).
+RULE_PROBLEM_SCHEMA: dict[str, Any] = {
+    **PROBLEM_SCHEMA,
+    "description": "An RFC 9457 problem; among others, urn:overachiever:problem:rule-conflict"
+    " (an end set by hand on an auto goal) or open-descendants (a strict goal with open"
+    " descendants, listed in `open`)",
+    "properties": {
+        **PROBLEM_SCHEMA["properties"],
+        "open": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "maxItems": 100,
+            "description": "open-descendants: open descendants in the way (at most 100)",
+        },
+    },
+}
+
 # Every operation that takes a body can refuse it before validation.
 _BODY_ERRORS = {
     "400": "The body is not valid JSON",
@@ -234,6 +278,8 @@ def configure_openapi(app: APIFlask) -> None:
                     responses = operation.setdefault("responses", {})
                     for status, text in _BODY_ERRORS.items():
                         responses.setdefault(status, {"description": text})
+                if any(p.get("name") == "dry_run" for p in operation.get("parameters", [])):
+                    _document_dry_run(operation)
                 for status, response in operation.get("responses", {}).items():
                     links = LINKS.get((operation.get("operationId", ""), str(status)), {})
                     if links:
@@ -251,6 +297,26 @@ def configure_openapi(app: APIFlask) -> None:
                     elif str(status) in ("204", "304"):
                         response.pop("content", None)
         return spec
+
+
+def _document_dry_run(operation: dict[str, Any]) -> None:
+    """A change that takes dry_run may answer 200 with its planned changes, and 409 refusals
+    of the completion rules."""
+    responses = operation.setdefault("responses", {})
+    usual = responses.get("200")
+    if usual is None:
+        responses["200"] = {
+            "description": "dry_run=true: what the change would do; nothing stored",
+            "content": {"application/json": {"schema": DRY_RUN_SCHEMA}},
+        }
+    else:
+        media = usual.setdefault("content", {}).setdefault("application/json", {})
+        media["schema"] = {"oneOf": [media.get("schema", {}), DRY_RUN_SCHEMA]}
+        usual["description"] += "; with dry_run=true, what the change would do"
+    if "409" in responses:  # a change that can conflict can also break a rule
+        conflict = responses["409"]
+        conflict["description"] += ", or a completion rule (rule-conflict, open-descendants)"
+        conflict["content"] = {"application/problem+json": {"schema": RULE_PROBLEM_SCHEMA}}
 
 
 def _takes_idempotency_key(path: str, operation: dict[str, Any]) -> bool:

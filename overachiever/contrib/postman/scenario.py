@@ -508,6 +508,114 @@ def scenario() -> list[Folder]:
             ],
         ),
         Folder(
+            "API v2: completion rules and dry runs",
+            "A goal's rule says what completing it or its children does: cascade completes its "
+            "sub-goals, auto completes itself with them, strict refuses while one is open. "
+            "dry_run=true shows what a change would do and stores nothing.",
+            [
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a cascade goal",
+                    json={"name": "Cascade {{run}}", "completion": "cascade"},
+                    checks=[_test("its rule", "b.completion", '"cascade"')],
+                    save={"cascade_id": "body.id"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create an auto sub-goal",
+                    json={
+                        "name": "Auto",
+                        "parent_id": Raw("cascade_id"),
+                        "completion": "auto",
+                    },
+                    save={"auto_id": "body.id"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a step under the auto goal",
+                    json={"name": "Step", "parent_id": Raw("auto_id")},
+                    save={"step_id": "body.id"},
+                ),
+                Call(
+                    "PATCH",
+                    "/api/v2/goals/{goal_id}",
+                    409,
+                    name="An auto goal's end is its children's",
+                    params={"goal_id": "{{auto_id}}"},
+                    json={"end": "{{later}}"},
+                    checks=[
+                        PROBLEM_CHECK,
+                        _test(
+                            "a rule conflict",
+                            "b.type",
+                            '"urn:overachiever:problem:rule-conflict"',
+                        ),
+                    ],
+                ),
+                Call(
+                    "PATCH",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="What completing the step would do",
+                    params={"goal_id": "{{step_id}}"},
+                    query={"dry_run": "true"},
+                    json={"end": "{{later}}"},
+                    checks=[
+                        _test("a dry run", "b.dry_run", "true"),
+                        'pm.test("the step and its auto parent complete", function () {'
+                        " const ends = pm.response.json().changes"
+                        '.filter(function (c) { return c.field === "end"; })'
+                        ".map(function (c) { return c.goal_id; });"
+                        f" pm.expect(ends).to.have.members([{_var('step_id')},"
+                        f" {_var('auto_id')}]); }});",
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="A dry run stores nothing",
+                    params={"goal_id": "{{step_id}}"},
+                    checks=[_test("still open", "b.end", "null")],
+                ),
+                Call(
+                    "PATCH",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="Complete the cascade goal",
+                    params={"goal_id": "{{cascade_id}}"},
+                    json={"end": "{{later}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}",
+                    200,
+                    name="Its sub-goals are complete",
+                    params={"goal_id": "{{step_id}}"},
+                    checks=[
+                        'pm.test("completed with it", function () {'
+                        " pm.expect(pm.response.json().end).to.not.eql(null); });"
+                    ],
+                ),
+                Call(
+                    "PATCH",
+                    "/api/v2/goals/{goal_id}",
+                    422,
+                    name="dry_run is true or false",
+                    params={"goal_id": "{{step_id}}"},
+                    query={"dry_run": "yes"},
+                    json={"name": "Step"},
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
             "v1.0: the article's API",
             "Goals by name, form or JSON bodies. The demo token is user-1's, an administrator, "
             "who may act for user-3.",
