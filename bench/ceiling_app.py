@@ -107,7 +107,8 @@ def make_app() -> Flask:
             conn.commit()  # the look-up ran statement by statement, as the app's does
             # Unvalidated: this rung measures the app's statements, not its request schema.
             goal_in = GoalCreate.model_construct(name=name)
-            row = new_goal_row(user.id, goal_in, now, parent_id=None, position=None)
+            # Recorded under no operation (0): this rung is the insert alone, as before history.
+            row = new_goal_row(user.id, goal_in, now, parent_id=None, position=None, operation_id=0)
             insert_goal = INSERT[True, True]
             if conn.dialect.name == "postgresql":
                 # As the app: the owner's row locked, then the insert, in one transaction.
