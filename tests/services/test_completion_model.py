@@ -589,8 +589,8 @@ def test_the_services_follow_the_reference_model(ctx: Any) -> None:
     run_state_machine_as_test(
         CompletionModel,
         settings=settings(
-            max_examples=60,
-            stateful_step_count=25,
+            max_examples=100,
+            stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
