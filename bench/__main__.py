@@ -30,6 +30,7 @@ from .bounds import Bounds, Shapes
 from .data import Database, User
 from .history import History, HistoryShapes
 from .report import Result, Series, markdown, plot, print_header, print_row
+from .rules import Rules, RuleShapes
 from .servers import (
     WRK_POST,
     WRK_POST_KEYED,
@@ -122,6 +123,7 @@ class Suite:
         shapes = Shapes.make(self.plan.smoke)
         Bounds(kind, shapes, self.add, self.out, postgres_url, self.baseline).run()
         History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
+        Rules(kind, RuleShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]

@@ -62,7 +62,6 @@ def _marked() -> Any:
             old_parent.c.completion.label("old_parent_rule"),
             prev.c.id.label("prev_id"),
             prev.c.end.label("prev_end"),
-            prev.c.deleted_at.label("prev_deleted_at"),
         )
         .select_from(
             _goals.outerjoin(prev, prev.c.id == last)
@@ -79,19 +78,18 @@ _MARKED = _marked()
 def settle(stamp: Stamp) -> None:
     """Apply the completion rules to what the operation changed so far (see the module)."""
     rows = db.session.execute(_MARKED, {"op_id": stamp.id}).all()
+    # Completed: live and done, and open (or not there) before. A goal that comes back from
+    # the trash done (a restore, an undo) is not completed again: it was, before it went.
     completed = [
         r
         for r in rows
-        if r.deleted_at is None
-        and r.end is not None
-        and (r.prev_id is None or r.prev_end is None or r.prev_deleted_at is not None)
+        if r.deleted_at is None and r.end is not None and (r.prev_id is None or r.prev_end is None)
     ]
-    for r in completed:
+    # A goal under two completed cascades (an import) takes the nearer one's end: the deeper
+    # cascade goes first, and an import gives deeper goals larger ids.
+    for r in sorted(completed, key=lambda r: r.id, reverse=True):
         if r.completion == "cascade":
             _cascade(r.id, r.end, stamp)
-    for r in completed:
-        if r.completion == "strict":
-            _check_no_open_descendants(r.id)
     seeds: set[int] = set()
     for r in rows:
         if r.completion == "auto" and r.deleted_at is None:
@@ -101,10 +99,15 @@ def settle(stamp: Stamp) -> None:
         if r.old_parent_rule == "auto":
             seeds.add(r.old_parent_id)
     if any(r.completion == "cascade" for r in completed):
-        # A cascade completed goals it did not mark one by one here: their auto parents too.
-        seeds.update(_auto_parents_of_marked(stamp))
+        # A cascade completed goals it did not mark one by one here: the auto ones among them
+        # (one without a live child stays open) and their auto parents too.
+        seeds.update(_autos_by_marked(stamp))
     if seeds:
         _settle_auto(seeds, stamp)
+    # Last, once every auto goal below is settled (an import may complete one).
+    for r in completed:
+        if r.completion == "strict":
+            _check_no_open_descendants(r.id)
 
 
 def _cascade(root_id: int, end: datetime, stamp: Stamp) -> None:
@@ -154,17 +157,18 @@ def _check_no_open_descendants(goal_id: int) -> None:
         )
 
 
-def _auto_parents_of_marked(stamp: Stamp) -> list[int]:
-    """Auto goals with a child the operation marked."""
+def _autos_by_marked(stamp: Stamp) -> list[int]:
+    """Auto goals the operation marked, or with a child it marked."""
     parent = _goals.alias("parent")
-    return list(
-        db.session.execute(
-            select(parent.c.id)
-            .join(_goals, _goals.c.parent_id == parent.c.id)
-            .where(_goals.c.operation_id == stamp.id, parent.c.completion == "auto")
-            .distinct()
-        ).scalars()
+    marked_autos = select(_goals.c.id).where(
+        _goals.c.operation_id == stamp.id, _goals.c.completion == "auto"
     )
+    parents = (
+        select(parent.c.id)
+        .join(_goals, _goals.c.parent_id == parent.c.id)
+        .where(_goals.c.operation_id == stamp.id, parent.c.completion == "auto")
+    )
+    return list(db.session.execute(marked_autos.union(parents)).scalars())
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -174,12 +178,18 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 
 
 Chain = dict[int, tuple[int | None, datetime | None, datetime]]
+Kids = dict[int, dict[int, datetime | None]]
 
 
-def _auto_chain(seeds: set[int]) -> Chain:
+def _auto_chain(seeds: set[int]) -> tuple[Chain, Kids]:
     """The live auto goals among seeds and, transitively, their live auto ancestors:
-    id -> (parent id, end, start). One recursive query per chunk of seeds."""
+    id -> (parent id, end, start); and the live children of each: id -> {child id: end}.
+
+    Two statements per chunk of seeds, whatever the depth: the recursive walk up, and the
+    children of what it finds (the same walk, as a subquery).
+    """
     found: Chain = {}
+    kids: Kids = {}
     for chunk in _chunks(seeds):
         walk = (
             select(_goals.c.id, _goals.c.parent_id, _goals.c.end, _goals.c.start)
@@ -196,9 +206,19 @@ def _auto_chain(seeds: set[int]) -> Chain:
             .join(walk, up.c.id == walk.c.parent_id)
             .where(up.c.completion == "auto", up.c.deleted_at.is_(None))
         )
-        for goal_id, parent_id, end, start in db.session.execute(select(walk)):
+        reached = db.session.execute(select(walk)).all()
+        for goal_id, parent_id, end, start in reached:
             found[goal_id] = (parent_id, end, start)
-    return found
+            kids.setdefault(goal_id, {})
+        if not reached:
+            continue
+        for kid, parent_id, end in db.session.execute(
+            select(_goals.c.id, _goals.c.parent_id, _goals.c.end).where(
+                _goals.c.parent_id.in_(select(walk.c.id)), _goals.c.deleted_at.is_(None)
+            )
+        ):
+            kids[parent_id][kid] = end
+    return found, kids
 
 
 def _settle_auto(seeds: set[int], stamp: Stamp) -> None:
@@ -207,17 +227,9 @@ def _settle_auto(seeds: set[int], stamp: Stamp) -> None:
     Three statements whatever the depth: the auto goals up from the seeds, their live
     children, one UPDATE of those that change; decided bottom-up here, with a queue.
     """
-    chain = _auto_chain(seeds)
+    chain, kids = _auto_chain(seeds)
     if not chain:
         return
-    kids: dict[int, dict[int, datetime | None]] = {goal_id: {} for goal_id in chain}
-    for chunk in _chunks(chain):
-        for kid, parent_id, end in db.session.execute(
-            select(_goals.c.id, _goals.c.parent_id, _goals.c.end).where(
-                _goals.c.parent_id.in_(chunk), _goals.c.deleted_at.is_(None)
-            )
-        ):
-            kids[parent_id][kid] = end
     # Bottom-up: an auto goal is decided once every auto child of it in the chain is.
     waiting = dict.fromkeys(chain, 0)
     for parent_id, _, _ in chain.values():

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from overachiever.core.db import db
 from overachiever.goals.models import Goal
 from overachiever.history.models import SNAPSHOT_FIELDS, TRASH_FIELDS, GoalEvent, Operation
+from overachiever.history.service import feed
 
 KEPT = (*SNAPSHOT_FIELDS, *TRASH_FIELDS)
 
@@ -63,3 +64,43 @@ def operations_of(owner_id: int) -> list[Any]:
 def last_operation(owner_id: int) -> int:
     """The id of the owner's latest operation."""
     return operations_of(owner_id)[-1].id  # type: ignore[no-any-return]
+
+
+def operation_changes(owner: Any, operation_id: int) -> list[dict[str, Any]]:
+    """What an operation changed, read from its events as the feed shows them, in the form of
+    a dry run's changes: {goal_id, field, before, after}; a created goal has goal_id None, and
+    parent_id None when its parent was created by the same operation."""
+    events: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = feed(owner=owner, after=after, limit=1000)
+        events.extend(e for e in page["items"] if e["operation_id"] == operation_id)
+        if not page["more"]:
+            break
+        after = page["cursor"]
+    created = {e["goal_id"] for e in events if e["kind"] == "created"}
+    changes: list[dict[str, Any]] = []
+    for e in events:
+        new = e["kind"] == "created"
+        if e["kind"] in ("trashed", "restored"):
+            trashed = e["kind"] == "trashed"
+            changes.append(
+                {
+                    "goal_id": e["goal_id"],
+                    "field": "trashed",
+                    "before": not trashed,
+                    "after": trashed,
+                }
+            )
+        for field, (before, after_value) in e["changes"].items():
+            if new and field == "parent_id" and after_value in created:
+                continue
+            changes.append(
+                {
+                    "goal_id": None if new else e["goal_id"],
+                    "field": field,
+                    "before": before,
+                    "after": after_value,
+                }
+            )
+    return changes
