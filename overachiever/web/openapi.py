@@ -261,6 +261,9 @@ def configure_openapi(app: APIFlask) -> None:
             for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
+                # Before the idempotency headers, which every success of a write carries.
+                if any(p.get("name") == "dry_run" for p in operation.get("parameters", [])):
+                    _document_dry_run(operation)
                 if method in IDEMPOTENT_METHODS and _takes_idempotency_key(path, operation):
                     _document_idempotency(operation)
                 for param in operation.get("parameters", []):
@@ -278,8 +281,6 @@ def configure_openapi(app: APIFlask) -> None:
                     responses = operation.setdefault("responses", {})
                     for status, text in _BODY_ERRORS.items():
                         responses.setdefault(status, {"description": text})
-                if any(p.get("name") == "dry_run" for p in operation.get("parameters", [])):
-                    _document_dry_run(operation)
                 for status, response in operation.get("responses", {}).items():
                     links = LINKS.get((operation.get("operationId", ""), str(status)), {})
                     if links:
