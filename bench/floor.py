@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 FOREST_SQL = (
-    'SELECT id, parent_id, name, "end", due FROM goals '
+    'SELECT id, parent_id, name, "end", due, completion FROM goals '
     "WHERE owner_id = {p} AND deleted_at IS NULL ORDER BY position, id"
 )
 
@@ -49,13 +49,14 @@ def _forest_json(conn: Any, kind: str, owner_id: int) -> bytes:
     rows = conn.execute(sql, (owner_id,)).fetchall()
     nodes: dict[int, dict[str, Any]] = {}
     done: dict[int, bool] = {}
-    for goal_id, _parent, name, end, due in rows:
+    for goal_id, _parent, name, end, due, completion in rows:
         nodes[goal_id] = {
             "id": goal_id,
             "name": name,
             "end": _stamp(end),
             "due": _stamp(due),
             "progress": 0.0,
+            "completion": completion,
             "children": [],
         }
         done[goal_id] = end is not None
