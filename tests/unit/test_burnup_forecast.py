@@ -109,3 +109,24 @@ def test_a_very_slow_pace_ends_at_the_last_instant():
     assert f.high == LATEST
     assert f.done_at is not None
     assert f.done_at <= LATEST
+
+
+def test_the_forecast_in_words():
+    from overachiever.progress.forecast import Forecast
+    from overachiever.progress.words import forecast_words
+
+    def at(month: int, day: int, year: int = 2025) -> datetime:
+        return datetime(year, month, day, tzinfo=UTC)
+
+    now = at(3, 1)
+    f = Forecast(at(3, 14), at(3, 2), at(3, 30), 1.0)
+    assert (
+        forecast_words(f, now=now) == "at this pace, done around 14 March (between 2 and 30 March)"
+    )
+    f = Forecast(at(3, 14), at(2, 27), at(4, 2, 2026), 1.0)
+    assert forecast_words(f, now=now) == (
+        "at this pace, done around 14 March (between 27 February and 2 April 2026)"
+    )
+    assert forecast_words(Forecast(None, None, None, 0.0), now=now).startswith("no progress")
+    done = Forecast(at(2, 3), at(2, 3), at(2, 3), 0.0)
+    assert forecast_words(done, now=now) == "all done on 3 February"
