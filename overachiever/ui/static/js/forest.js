@@ -3,6 +3,7 @@
 // The same view, read-only, shows the forest as it was at an instant ("as it was on …").
 
 import { api, describeError } from "./api.js";
+import { openBurnup } from "./burnup.js";
 import { editGoalDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
 import { showError } from "./notify.js";
@@ -388,6 +389,7 @@ class Forest {
             { class: "goal-actions" },
             this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
             this.action("edit", "Edit", `Edit ${name}`),
+            this.action("burnup", "Burn-up", `Burn-up of ${name}`),
             this.action("move", "Move to…", `Move ${name} to…`),
             this.action("delete", "Delete", `Delete ${name}`),
           ),
@@ -476,6 +478,7 @@ class Forest {
     if (action === "toggle") this.toggle(node, button);
     else if (action === "add") this.addSubGoal(node);
     else if (action === "edit") this.edit(node);
+    else if (action === "burnup") openBurnup(node);
     else if (action === "move") this.pickMove(node);
     else if (action === "delete") this.trash(node);
   }
