@@ -66,11 +66,20 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
     from .goals.views import bp as goals_bp
     from .goals.views import trash_bp
     from .history.views import bp as history_bp
+    from .progress.views import bp as progress_bp
     from .tokens.views import bp as tokens_bp
     from .users.views import bp as users_bp
     from .web.health import bp as health_bp
 
-    for blueprint in (users_bp, tokens_bp, goals_bp, trash_bp, history_bp, health_bp):
+    for blueprint in (
+        users_bp,
+        tokens_bp,
+        goals_bp,
+        trash_bp,
+        history_bp,
+        progress_bp,
+        health_bp,
+    ):
         app.register_blueprint(blueprint)
     from .legacy.directory import bp as directory_bp
     from .legacy.v1 import bp as v1_bp

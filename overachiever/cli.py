@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from flask import current_app
@@ -298,6 +298,37 @@ def history(user_name: str, goal_id: int | None, limit: int) -> None:
         click.echo(line)
     if total > len(lines):
         click.echo(f"({total - len(lines)} older not shown; --limit to see more)", err=True)
+
+
+@main.command("burnup")
+@click.argument("user_name", metavar="USER")
+@click.option("--goal", "goal_id", type=click.IntRange(1), default=None, help="One goal's subtree.")
+@click.option("--bucket", type=click.Choice(["day", "week"]), default="day", show_default=True)
+@with_appcontext
+def burnup(user_name: str, goal_id: int | None, bucket: Literal["day", "week"]) -> None:
+    """Show the burn-up of a user's forest, or of one goal, and when it will be done."""
+    from .core.types import utcnow
+    from .progress import service as progress_service
+    from .progress.words import forecast_words
+    from .users import service as user_service
+
+    now = utcnow()
+    try:
+        owner = user_service.find_by_name(user_name)
+        if goal_id is None:
+            chart = progress_service.forest_burnup(owner=owner, bucket=bucket, now=now)
+        else:
+            chart = progress_service.goal_burnup(
+                owner=owner, goal_id=goal_id, bucket=bucket, now=now
+            )
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{'at':<17}  {'leaves':>7}  {'done':>7}  {'%':>5}")
+    for p in chart.series:
+        share = f"{100 * p.done / p.leaves:.0f}" if p.leaves else "-"
+        click.echo(f"{p.at:%Y-%m-%d %H:%M}  {p.leaves:>7}  {p.done:>7}  {share:>5}")
+    rate = chart.forecast.rate
+    click.echo(f"{forecast_words(chart.forecast, now=now)}; {rate:.2f} leaves a day lately")
 
 
 # -o FILE of the commands that print a document.

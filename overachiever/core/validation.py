@@ -24,6 +24,11 @@ from pydantic import (
 from .types import MAX_ID, MAX_POSITION
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# An RFC 3339 date-time: a full date and time, and a Z or numeric offset.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _no_control_chars(value: str) -> str:
@@ -96,6 +101,20 @@ def _timestamp_string(value: Any) -> Any:
     # A string of digits would otherwise be read as Unix time (query strings are all strings).
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("must be an ISO 8601 timestamp string")
+    return value
+
+
+def _instant_string(value: Any) -> Any:
+    """An RFC 3339 date-time string (an offset required); read to microseconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2025-03-14T09:00:00Z")
+    # Python reads at most six digits of fractions: the rest is below a microsecond.
+    head, dot, tail = value.partition(".")
+    if dot:
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        value = f"{head}.{tail[: min(digits, 6)].ljust(6, '0')}{tail[digits:]}"
     return value
 
 
@@ -244,6 +263,13 @@ Email = Annotated[
     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
 Timestamp = Annotated[datetime, BeforeValidator(_timestamp_string), AfterValidator(_to_utc)]
+# An instant as RFC 3339 writes it: unlike Timestamp, an offset is required.
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_instant_string),
+    AfterValidator(_to_utc),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 QueryId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Position = Annotated[int, Strict(), Field(ge=0, le=MAX_POSITION)]
 

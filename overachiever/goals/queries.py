@@ -131,6 +131,25 @@ def _subtree_statement(lateral: bool) -> Select[Any]:
     ).order_by(sub.c.parent_id, sub.c.position, sub.c.id)
 
 
+def _subtree_spans_statement(lateral: bool) -> Select[Any]:
+    """(id, parent_id, start, end) of the live subtree under :root_id, if that goal is a live
+    goal of :owner_id (no rows otherwise), in no particular order: what a burn-up counts."""
+    names = ("id", "parent_id", "start", "end")
+    source = _by_id("root_id") if lateral else goal_table
+    sub = (
+        select(*(source.c[n] for n in names))
+        .where(
+            source.c.id == bindparam("root_id"),
+            source.c.owner_id == bindparam("owner_id"),
+            source.c.deleted_at.is_(None),
+        )
+        .cte("spans", recursive=True)
+    )
+    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
+    sub = sub.union_all(select(*(child[n] for n in names)).select_from(children))
+    return select(*(sub.c[n] for n in names))
+
+
 def _stats_walk(roots: Any, lateral: bool, stop_at: Any = None, source: Any = goal_table) -> CTE:
     """The walk that roll-ups are summed over: the live subtree of each goal `roots` selects
     (from source: the goals table, or a goal found by _by_id).
@@ -293,6 +312,17 @@ FOREST = (
 # The live subtree under :root_id, for Forest.from_grouped.
 SUBTREE = ByDialect(
     lambda lateral: _subtree_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
+)
+# The owner's (:owner_id) live goals as (id, parent_id, start, end), in no particular
+# order: the instants the forest's burn-up counts.
+FOREST_SPANS = (
+    select(goal_table.c.id, goal_table.c.parent_id, goal_table.c.start, goal_table.c.end)
+    .where(goal_table.c.owner_id == bindparam("owner_id"), goal_table.c.deleted_at.is_(None))
+    .execution_options(yield_per=_STREAM_ROWS)
+)
+# The same for the live subtree under :root_id, a live goal of :owner_id (no rows if not).
+SUBTREE_SPANS = ByDialect(
+    lambda lateral: _subtree_spans_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
 )
 # Roll-ups of each live goal in :root_ids, one row per goal (read with stats_of); for goals
 # whose subtrees do not overlap, such as a single goal.

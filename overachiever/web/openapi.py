@@ -154,6 +154,7 @@ _GOAL_LINKS = {
     "GetGoal": ("get_goals_get_goal", _GOAL_FROM_BODY),
     "GetSubtree": ("get_goals_goal_tree", _GOAL_FROM_BODY),
     "GetHistory": ("get_history_goal_history", _GOAL_FROM_BODY),
+    "GetBurnup": ("get_progress_goal_burnup", _GOAL_FROM_BODY),
     "PatchGoal": ("patch_goals_patch_goal", _GOAL_FROM_BODY),
     "PutGoal": ("put_goals_put_goal", _GOAL_FROM_BODY),
     "DeleteGoal": ("delete_goals_delete_goal", _GOAL_FROM_BODY),

@@ -27,6 +27,8 @@ V2 = "/api/v2"
 PRINCIPALS = ("admin", "alice", "bob")
 PAIRS = [(a, v) for a in PRINCIPALS for v in PRINCIPALS if a != v]
 SCOPED = "scoped"  # a listing: 200, the caller's own data in it and none of the victim's
+# A count over the caller's goals (a burn-up): 200, counting the caller's one live leaf alone.
+COUNTED = "counted"
 
 
 @dataclass
@@ -138,6 +140,10 @@ OPERATIONS: list[Operation] = [
         "forest-as-of",
         lambda a, v: ("GET", f"{V2}/goals/tree?format=flat&as_of={_now()}", None, SCOPED),
     ),
+    Operation("goal-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.goal}/burnup", None, 404)),
+    Operation("child-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.child}/burnup", None, 404)),
+    Operation("trashed-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.trashed}/burnup", None, 404)),
+    Operation("forest-burnup", lambda a, v: ("GET", f"{V2}/goals/burnup", None, COUNTED)),
     Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
     Operation(
         "undo-operation",
@@ -398,6 +404,10 @@ def test_attempt_is_refused_and_changes_nothing(app, world, op, attacker, victim
         # Not empty by accident: the caller's own data is listed, and none of the victim's.
         assert _own_marker(a, url) in text
         assert _own_marker(v, url) not in text, f"{victim}'s data leaked to {attacker}"
+    elif expected == COUNTED:
+        assert resp.status_code == 200, text[:500]
+        last = resp.get_json()["series"][-1]
+        assert (last["leaves"], last["done"]) == (1, 0), f"{victim}'s goals counted for {attacker}"
     else:
         assert resp.status_code == expected, text[:500]
         for secret in secrets:

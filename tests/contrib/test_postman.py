@@ -359,6 +359,7 @@ def _run(app: Any, collection: dict[str, Any]) -> list[tuple[str, int, int, Any]
         run="pytest",
         later=(now + timedelta(hours=1)).isoformat(),
         earlier=(now - timedelta(days=1)).isoformat(),
+        recently=(now - timedelta(minutes=1)).isoformat(),
     )
     runner = _Runner(app.test_client(), variables)
     return [(item["name"], *runner.run(item)) for item in _requests(collection)]

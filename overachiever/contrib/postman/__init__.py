@@ -64,7 +64,7 @@ def build_collection(
         listed = ", ".join(f"{m} {p}" for m, p in missing)
         raise ValueError(f"the Postman scenario has no request for: {listed}")
 
-    variables = ["baseUrl", "token", "run", "later", "earlier", *_saved(folders)]
+    variables = ["baseUrl", "token", "run", "later", "earlier", "recently", *_saved(folders)]
     defaults = {"baseUrl": base_url}
     info = spec.get("info", {})
     return {

@@ -85,6 +85,7 @@ PRE_REQUEST = [
     "}",
     'pm.collectionVariables.set("later", new Date(Date.now() + 3600e3).toISOString());',
     'pm.collectionVariables.set("earlier", new Date(Date.now() - 86400e3).toISOString());',
+    'pm.collectionVariables.set("recently", new Date(Date.now() - 60e3).toISOString());',
 ]
 
 
@@ -96,6 +97,7 @@ def scenario() -> list[Folder]:
     book = {"goal_id": "{{book_id}}"}
     chapter = {"goal_id": "{{chapter_id}}"}
     rename_op = {"operation_id": "{{rename_op}}"}
+    burnt = {"goal_id": "{{burnup_id}}"}
     item = {
         "name": "Simone Giertz {{run}}",
         "mail": "giertz-{{run}}@shittyrobots.loc",
@@ -611,6 +613,84 @@ def scenario() -> list[Folder]:
                     params={"goal_id": "{{step_id}}"},
                     query={"dry_run": "yes"},
                     json={"name": "Step"},
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
+            "API v2: progress",
+            "A burn-up series of a goal and of the whole forest, with the forecast of when its "
+            "leaves will all be done; bad buckets and spans are refused.",
+            [
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a goal to chart",
+                    json={"name": "Burn-up {{run}}", "start": "{{earlier}}"},
+                    save={"burnup_id": "body.id"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="A leaf done a minute ago",
+                    json={
+                        "name": "Done",
+                        "parent_id": Raw("burnup_id"),
+                        "start": "{{earlier}}",
+                        "end": "{{recently}}",
+                    },
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="A leaf still open",
+                    json={"name": "Open", "parent_id": Raw("burnup_id"), "start": "{{earlier}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}/burnup",
+                    200,
+                    params=burnt,
+                    checks=[
+                        _test("daily buckets", "b.bucket", '"day"'),
+                        _test(
+                            "two leaves, one done, at the end",
+                            "[b.series[b.series.length - 1].leaves,"
+                            " b.series[b.series.length - 1].done]",
+                            "[2, 1]",
+                        ),
+                        _test(
+                            "a forecast",
+                            "Object.keys(b.forecast).sort()",
+                            '["done_at", "high", "low", "rate"]',
+                        ),
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/burnup",
+                    200,
+                    query={"bucket": "week"},
+                    checks=[_test("weekly buckets", "b.bucket", '"week"')],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/burnup",
+                    422,
+                    name="A bucket other than day or week is refused",
+                    query={"bucket": "month"},
+                    checks=[PROBLEM_CHECK],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}/burnup",
+                    422,
+                    name="A span that starts after it ends is refused",
+                    params=burnt,
+                    query={"from": "{{recently}}", "to": "{{earlier}}"},
                     checks=[PROBLEM_CHECK],
                 ),
             ],

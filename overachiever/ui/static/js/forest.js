@@ -5,6 +5,7 @@
 // dry run, and asked about when it would also change other goals.
 
 import { api, describeError } from "./api.js";
+import { openBurnup } from "./burnup.js";
 import { editGoalDialog, effectsDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
 import { showError } from "./notify.js";
@@ -401,6 +402,7 @@ class Forest {
             { class: "goal-actions" },
             this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
             this.action("edit", "Edit", `Edit ${name}`),
+            this.action("burnup", "Burn-up", `Burn-up of ${name}`),
             this.action("move", "Move to…", `Move ${name} to…`),
             this.action("delete", "Delete", `Delete ${name}`),
           ),
@@ -489,6 +491,7 @@ class Forest {
     if (action === "toggle") this.toggle(node, button);
     else if (action === "add") this.addSubGoal(node);
     else if (action === "edit") this.edit(node);
+    else if (action === "burnup") openBurnup(node);
     else if (action === "move") this.pickMove(node);
     else if (action === "delete") this.trash(node);
   }

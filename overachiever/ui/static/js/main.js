@@ -1,8 +1,9 @@
-// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/trash, #/users, #/signin,
+// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/progress, #/trash, #/users, #/signin,
 // #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
 import { renderAsOf } from "./asof.js";
+import { renderProgress } from "./burnup.js";
 import { renderSignIn, renderSignUp, signOut } from "./auth.js";
 import { h } from "./dom.js";
 import { renderGoals } from "./forest.js";
@@ -17,6 +18,7 @@ const TITLES = {
   goals: "Goals",
   history: "History",
   "as-of": "As it was",
+  progress: "Progress",
   trash: "Trash",
   users: "Users",
   signin: "Sign in",
@@ -87,6 +89,7 @@ async function show() {
     else if (route === "goals") await renderGoals(main);
     else if (route === "history") await renderHistory(main);
     else if (route === "as-of") await renderAsOf(main);
+    else if (route === "progress") await renderProgress(main);
     else if (route === "trash") await renderTrash(main);
     else if (route === "users") await renderUsers(main, { onSelfChanged: refreshSelf });
     else main.append(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/goals" }, "Go to your goals")));
