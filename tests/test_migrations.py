@@ -412,3 +412,20 @@ def test_history_revision_records_the_goals_that_exist(app):
     owner = db.session.get(User, 7)
     with pytest.raises(NotUndoable):
         undo(owner=owner, operation_id=ops[0][0])
+
+
+def test_postgresql_is_told_that_parents_are_many(app):
+    """Migrations and create_all both fix parent_id's n_distinct (see goals.models)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL column option")
+    attoptions = text(
+        "SELECT attoptions FROM pg_attribute"
+        " WHERE attrelid = 'goals'::regclass AND attname = 'parent_id'"
+    )
+    migrations.upgrade()
+    with db.engine.connect() as conn:
+        assert "n_distinct=-0.1" in conn.execute(attoptions).scalar()
+    _empty(db.engine)
+    db.create_all()
+    with db.engine.connect() as conn:
+        assert "n_distinct=-0.1" in conn.execute(attoptions).scalar()

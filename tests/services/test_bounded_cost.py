@@ -164,6 +164,23 @@ def test_postgresql_walks_each_goal_once_on_a_table_it_has_no_statistics_of(
     assert service.get_goal(owner=owner, goal_id=top).stats.descendants_count == len(chain) - 1
 
 
+def test_postgresql_walks_a_wide_goal_once_after_analyze(owner: User, build: Build) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    # Analyzed with nearly every goal under one parent, the planner took each goal for the
+    # parent of all of them, and scanned the table for the children of each leaf it reached.
+    top = build(owner, [{"name": "wide", "children": [{"name": f"c{i}"} for i in range(2000)]}])[0]
+    db.session.commit()
+    db.session.execute(text("ANALYZE goals"))
+    db.session.commit()
+    costs = {
+        "subtree": cost(lambda: service.subtree(owner=owner, goal_id=top)),
+        "goal": cost(lambda: service.get_goal(owner=owner, goal_id=top)),
+    }
+    assert all(rows < 10 * 2001 for rows in costs.values()), costs
+    assert service.get_goal(owner=owner, goal_id=top).stats.children_count == 2000
+
+
 # ---------------------------------------------------------------------------- against today's
 
 
