@@ -10,6 +10,7 @@ reported beside it.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -60,13 +61,14 @@ class Burnup:
         self.kind = kind
         self.shapes = shapes
         self.add = add
-        self.folder = folder / f"{kind}-burnup"
+        self.out = folder
         self.postgres_url = postgres_url
 
     def run(self) -> None:
         """Load the goal, then time the three reads."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        db = Database(self.kind, self.folder, self.postgres_url)
+        # A folder of its own each run: a SQLite file left by an earlier run would hold the user.
+        folder = Path(tempfile.mkdtemp(prefix=f"{self.kind}-burnup-", dir=self.out))
+        db = Database(self.kind, folder, self.postgres_url)
         app: Process | None = None
         try:
             owner = db.migrate_and_add_users(["burnup"])["burnup"]
@@ -76,7 +78,7 @@ class Burnup:
             owner.goal_ids = db.load(
                 rows, times=_times(first, self.shapes.groups, self.shapes.leaves, now)
             )
-            app = start_app(db.url, self.folder / "server.log")
+            app = start_app(db.url, folder / "server.log")
             self._time(app, owner)
         finally:
             if app is not None:
