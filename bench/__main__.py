@@ -27,6 +27,7 @@ from sqlalchemy import create_engine
 
 from . import floor as floors
 from .bounds import Bounds, Shapes
+from .burnup import Burnup, BurnupShapes
 from .data import Database, User
 from .history import History, HistoryShapes
 from .report import Result, Series, markdown, plot, print_header, print_row
@@ -91,10 +92,14 @@ class Suite:
 
     def run_backend(self, kind: str, postgres_url: str | None, only: str = "all") -> None:
         """Cases 1-5 on one database, then the bounds (bench.bounds) and history cases
-        (bench.history); only="history": the history cases alone."""
+        (bench.history), the rules (bench.rules) and the burn-up (bench.burnup); only="history" or
+        "burnup": those cases alone."""
         history = HistoryShapes.make(self.plan.smoke)
         if only == "history":
             History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
+            return
+        if only == "burnup":
+            Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
             return
         plan = self.plan
         folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.out))
@@ -124,6 +129,7 @@ class Suite:
         Bounds(kind, shapes, self.add, self.out, postgres_url, self.baseline).run()
         History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
         Rules(kind, RuleShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
+        Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]
@@ -623,9 +629,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "history"),
+        choices=("all", "history", "burnup"),
         default="all",
-        help="history: only the cases of the record of changes (bench.history)",
+        help="history: only the cases of the record of changes (bench.history); "
+        "burnup: only the burn-up case (bench.burnup)",
     )
     args = parser.parse_args(argv)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,26 +141,42 @@ class Database:
         """The id the next goal loaded should have."""
         return self._next_id
 
-    def load(self, rows: Iterator[tuple[Any, ...]], analyze: bool = True) -> list[int]:
+    def load(
+        self,
+        rows: Iterator[tuple[Any, ...]],
+        analyze: bool = True,
+        times: Callable[[int], tuple[datetime, datetime | None]] | None = None,
+    ) -> list[int]:
         """Insert generated goals in one transaction; returns their ids in order.
 
         Rows are (id, owner, parent, name, done, position), and optionally a description.
-        analyze=False leaves PostgreSQL's planner statistics as they were.
+        analyze=False leaves PostgreSQL's planner statistics as they were. times: each goal's
+        (start, end) from its id (aware UTC), instead of STAMP and `done`.
         """
         ids: list[int] = []
+        sqlite = self.kind == "sqlite"
+
+        def stored(value: datetime | None) -> Any:
+            if value is None or not sqlite:
+                return value
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
         def full() -> Iterator[tuple[Any, ...]]:
             for goal_id, owner, parent, name, done, position, *described in rows:
                 ids.append(goal_id)
-                stamp = SQLITE_STAMP if self.kind == "sqlite" else STAMP
+                stamp = SQLITE_STAMP if sqlite else STAMP
+                start, end = stamp, stamp if done else None
+                if times is not None:
+                    first, last = times(goal_id)
+                    start, end = stored(first), stored(last)
                 yield (
                     goal_id,
                     owner,
                     parent,
                     name,
                     described[0] if described else "",
-                    stamp,
-                    stamp if done else None,
+                    start,
+                    end,
                     None,
                     position,
                     stamp,
