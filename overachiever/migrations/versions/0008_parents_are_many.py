@@ -20,10 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Set goals.parent_id's n_distinct (PostgreSQL only), then refresh the statistics."""
+    """Set goals.parent_id's n_distinct (PostgreSQL only); the next ANALYZE applies it.
+
+    Not analyzed here: autovacuum does it when the table has changed enough, as for any table,
+    and a migration that read the whole table would hold up a start on a large database.
+    """
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE goals ALTER COLUMN parent_id SET (n_distinct = -0.1)")
-        op.execute("ANALYZE goals")
 
 
 def downgrade() -> None:
