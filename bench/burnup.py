@@ -21,6 +21,7 @@ import orjson
 
 from .data import Database, User
 from .report import Result
+from .report import ms as _ms
 from .servers import Process, get, median, start_app, timed_get
 
 SPAN = timedelta(days=730)  # the leaves' starts are spread over this span, before now
@@ -41,10 +42,6 @@ class BurnupShapes:
         if smoke:
             return cls(10, 10, 1)
         return cls(1000, 100, 3)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
 class Burnup:

@@ -37,7 +37,7 @@ from overachiever.goals.rules import new_goal_row
 from overachiever.goals.schemas import GoalCreate, GoalOut
 from overachiever.goals.tree import Stats
 from overachiever.history.models import Operation
-from overachiever.history.recording import _RECORD  # the statement record() runs
+from overachiever.history.recording import RECORD_EVENTS
 from overachiever.tokens.models import Token
 from overachiever.tokens.service import BY_DIGEST, digest
 from overachiever.users.locks import OWNER_FOR_UPDATE
@@ -131,7 +131,7 @@ def make_app() -> Flask:
                     user.id, goal_in, now, parent_id=None, position=None, operation_id=op_id
                 )
                 goal = conn.execute(insert_goal, row).one()
-                conn.execute(_RECORD, {"op_id": op_id, "at": now})
+                conn.execute(RECORD_EVENTS, {"op_id": op_id, "at": now})
                 return goal
 
             if conn.dialect.name == "postgresql":

@@ -26,7 +26,8 @@ from typing import Any
 
 from .data import STAMP, Database, User, forest_rows
 from .report import Result
-from .servers import Process, get, median, post, start_app, timed_get, wrk
+from .report import ms as _ms
+from .servers import WRK_POST, Process, get, median, post, start_app, timed_get, wrk
 
 EVENT_COLUMNS = (
     "id, operation_id, owner_id, goal_id, prev_id, at, kind, erased, name, description, "
@@ -44,16 +45,6 @@ request = function()
     counter = counter + 1
     local path = "/api/v2/goals/" .. ids[(counter % #ids) + 1]
     return wrk.format(nil, path, nil, '{"name": "p-' .. prefix .. '-' .. counter .. '"}')
-end
-"""
-WRK_CREATE = """
-local counter = 0
-local prefix = tostring(math.random(1, 1e9))
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-    counter = counter + 1
-    return wrk.format(nil, nil, nil, '{"name": "c-' .. prefix .. '-' .. counter .. '"}')
 end
 """
 PASSWORD = "bench password"  # noqa: S105  (a throwaway account of the run)
@@ -77,10 +68,6 @@ class HistoryShapes:
         if smoke:
             return cls(100, 5, 100, 50, 1, 1, 1)
         return cls(10_000, 10, 10_000, 500, 5, 8, 3)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
 class History:
@@ -369,7 +356,7 @@ class History:
             for _ in range(self.shapes.wrk_rounds):
                 for name, (server, user, ids) in servers.items():
                     url = f"{server.base}/api/v2/goals"
-                    result = self._load(url, user, WRK_CREATE)
+                    result = self._load(url, user, WRK_POST)
                     create[name].append(result.rps)
                     errors += result.errors
                     result = self._load(url, user, WRK_PATCH.replace("{IDS}", _lua_list(ids)))

@@ -96,3 +96,8 @@ def plot(series: list[Series], bars: dict[str, float], title: str, path: Path) -
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def ms(seconds: float) -> str:
+    """A duration for a table cell: milliseconds, or seconds from 10 s on."""
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .data import Database, User, chain_rows, forest_rows
 from .report import Result
+from .report import ms as _ms
 from .servers import Process, median, start_app
 
 END = "2026-06-01T00:00:00Z"
@@ -60,10 +61,6 @@ def patch(base: str, goal_id: int, body: dict[str, object], user: User) -> float
     if response.status != 200:
         raise RuntimeError(f"PATCH goal {goal_id} gave {response.status}: {answer[:300]!r}")
     return elapsed
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
 class Rules:
