@@ -221,11 +221,11 @@ def update_goal(
         moved = new_parent != goal.parent_id
         position = changes.position
         reordered = position is not None and position != goal.position
-        if not grant.is_owner and (moved or reordered):
+        # Reordering the shared goal moves it among its owner's goals outside the share.
+        if moved or (reordered and not grant.is_owner):
             target = None
             if new_parent is not None:
                 target = access.readable(caller=caller, goal_id=new_parent, what="parent goal")
-            # Reordering the shared goal moves it among its owner's goals outside the share.
             access.refuse_outside(grant, goal_id=goal.id, target=target)
         if moved and new_parent is not None:
             live_goal(owner_id, new_parent, "parent goal")

@@ -162,11 +162,13 @@ def editing(
 
 
 def refuse_outside(grant: Grant, *, goal_id: int, target: Grant | None) -> None:
-    """An editor's move keeps a goal inside the share it was reached through, or is refused.
+    """A move keeps a goal in its owner's tree and an editor's inside the share they edit.
 
     target: the caller's access to the new parent (None: the top level).
     """
     if grant.is_owner:
+        if target is not None and not target.is_owner:
+            raise Forbidden(f"goal {goal_id} may only move among its owner's goals")
         return
     if goal_id == grant.share_root_id:
         raise Forbidden(f"goal {goal_id} is the shared goal: only its owner may move it")
