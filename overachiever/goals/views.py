@@ -44,11 +44,15 @@ bp = APIBlueprint("goals", __name__, url_prefix="/api/v2/goals", tag="Goals")
 trash_bp = APIBlueprint("trash", __name__, url_prefix="/api/v2/trash", tag="Trash")
 
 _CONFLICTS = {
-    404: "No such goal of yours (or parent)",
+    403: "Shared with you read-only, or a move across the share's boundary",
+    404: "No such goal of yours or shared with you (or parent)",
     409: "Name taken among siblings, a cycle, or the account's goal limit",
 }
 _PRECONDITION = {412: "If-Match named a stale ETag"}
-_AS_OF_NOT_FOUND = "No such goal of yours (with as_of: it did not exist or was in the trash then)"
+_AS_OF_NOT_FOUND = (
+    "No such goal of yours or shared with you (with as_of: it did not exist or was in the trash "
+    "then)"
+)
 _AS_OF_INVALID = "Validation error, or an as_of in the future"
 
 
@@ -104,7 +108,7 @@ def list_goals(query: GoalListQuery) -> tuple[dict[str, Any], int, dict[str, str
 @bp.output(GoalOut, status_code=201, description="The new goal")
 @bp.doc(summary="Create a goal", responses=_CONFLICTS)
 def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
-    """Create a goal, at the top level or under one of your goals."""
+    """Create a goal, at the top level or under a goal of yours or one you edit."""
     owner = current_user()
     if query.dry:
         return _dry_run_answer(
@@ -235,7 +239,11 @@ def put_goal(goal_id: int, query: DryRunQuery, body: GoalPut) -> Any:
 @bp.output({}, status_code=204)
 @bp.doc(
     summary="Move a goal to the trash",
-    responses={404: "No such goal of yours", **_PRECONDITION},
+    responses={
+        403: "Shared with you read-only, or the shared goal itself",
+        404: "No such goal of yours or shared with you",
+        **_PRECONDITION,
+    },
 )
 def delete_goal(goal_id: int, query: DryRunQuery) -> Response:
     """Move a goal and its subtree to the trash; honours If-Match."""

@@ -40,9 +40,12 @@ _UNDO_RESPONSES: Any = {
 @bp.auth_required(token_auth)
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(EventPage)
-@bp.doc(summary="A goal's history", responses={404: "No such goal of yours (live or trashed)"})
+@bp.doc(
+    summary="A goal's history",
+    responses={404: "No such goal of yours (live or trashed), or shared with you"},
+)
 def goal_history(goal_id: int, query: PageQuery) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """The events of one of your goals, newest first (also for a trashed goal)."""
+    """The events of a goal of yours (also in the trash) or shared with you, newest first."""
     items, total = service.goal_history(
         caller=current_user(), goal_id=goal_id, offset=query.offset, limit=query.limit
     )

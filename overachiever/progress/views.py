@@ -37,7 +37,7 @@ def forest_burnup(query: BurnupQuery) -> dict[str, Any]:
 @bp.output(Burnup)
 @bp.doc(
     summary="Burn-up of a goal",
-    responses={404: "No such live goal of yours", 422: _INVALID},
+    responses={404: "No such live goal of yours or shared with you", 422: _INVALID},
 )
 def goal_burnup(goal_id: int, query: BurnupQuery) -> dict[str, Any]:
     """Leaves of the goal's live subtree started and done at the end of each bucket, and a
