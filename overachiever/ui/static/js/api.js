@@ -115,7 +115,7 @@ export function sentence(text) {
   return s[0].toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? "" : ".");
 }
 
-const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent", as_of: "Date and time" };
+const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent", as_of: "Date and time", user: "Name or e-mail", role: "Role" };
 
 /**
  * Words for the person: what went wrong and what to do, for any error a call can throw.
