@@ -109,7 +109,7 @@ export async function goalDetailsDialog(goalId, goalName = null) {
     const rule = RULES_TEXT.get(g.completion);
     const dialog = h(
       "dialog",
-      { "aria-labelledby": titleId, class: "wide" },
+      { "aria-labelledby": titleId, class: "wide goal-details" },
       h(
         "div",
         { class: "dialog-form" },
