@@ -277,6 +277,19 @@ def test_the_owner_changes_the_role_then_removes_it_and_access_ends(
     expect(page.get_by_role("checkbox", name="Done: Garden")).to_be_enabled()
     expect(page.get_by_role("button", name="Add a sub-goal to Garden")).to_be_visible()
 
+    # Made a viewer again meanwhile, the friend's tick is refused; the page reads the role again.
+    role.select_option("viewer")
+    expect(dialog.get_by_role("status")).to_have_text(
+        f"{friend} is now a viewer. Shared with 1 person."
+    )
+    second.expect_status(403, 404)
+    page.get_by_role("checkbox", name="Done: Garden").click()
+    expect(page.locator(".notice.error")).to_be_visible()
+    expect(page.locator(".shared-banner")).to_contain_text("as Viewer")
+    expect(page.get_by_role("checkbox", name="Done: Garden")).to_be_disabled()
+    expect(page.get_by_role("checkbox", name="Done: Garden")).not_to_be_checked()
+    assert subtree(server, owner_headers, garden["id"])["Garden"]["end"] is None
+
     # The owner removes them; the friend, acting on the page they still have, is told it is gone.
     dialog.get_by_role("button", name=f"Remove {friend}").click()
     expect(dialog.get_by_role("status")).to_have_text(
@@ -284,11 +297,10 @@ def test_the_owner_changes_the_role_then_removes_it_and_access_ends(
     )
     expect(people_in(dialog)).to_have_count(0)
     assert shares_of(server, owner_headers, garden["id"]) == []
-    second.expect_status(404)
     page.get_by_role("button", name="Sub-goals of Garden").click()
-    # (a click, not check(): the page is replaced before the box could stay ticked)
-    page.get_by_role("checkbox", name="Done: Weed").click()
+    page.get_by_role("button", name="Details of Weed").click()
     expect(page.locator("main")).to_contain_text("“Garden” is no longer shared with you.")
+    expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_role("link", name="All goals shared with me")).to_be_visible()
     assert subtree(server, owner_headers, garden["id"])["Weed"]["end"] is None
     status, _ = server.json("GET", f"/api/v2/goals/{garden['id']}", headers=friend_headers)

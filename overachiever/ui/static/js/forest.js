@@ -57,21 +57,23 @@ export async function renderForestAsOf(holder, asOf, backLink) {
  * heading, the owner and the role): `share` is an item of GET /shared. An editor gets the
  * normal controls inside it (the shared goal itself can be changed but not moved or deleted),
  * a viewer a read-only tree. `onLost()` runs when the goal can no longer be read (the share was
- * removed, or the goal deleted). Resolves to false when it could not be read.
+ * removed, or the goal deleted); `onRefused()` after a change refused as not allowed (403: the
+ * role changed meanwhile), to read the role again. Resolves to false when it could not be read.
  */
-export async function renderSharedGoal(holder, share, head, onLost) {
-  const view = new Forest(holder, { share, head, onLost });
+export async function renderSharedGoal(holder, share, head, { onLost, onRefused }) {
+  const view = new Forest(holder, { share, head, onLost, onRefused });
   return view.start();
 }
 
 class Forest {
-  constructor(main, { asOf = null, backLink = null, share = null, head = null, onLost = null } = {}) {
+  constructor(main, { asOf = null, backLink = null, share = null, head = null, onLost = null, onRefused = null } = {}) {
     this.asOf = asOf;
     this.backLink = backLink;
     // A goal shared with the person: only its subtree is read, and what they may do follows the role.
     this.share = share;
     this.rootId = share ? share.goal.id : null;
     this.onLost = onLost;
+    this.onRefused = onRefused;
     this.canEdit = !asOf && (!share || share.role === "editor");
     // Within a shared goal nothing may go to the top level (out of the share).
     this.topLevel = !share;
@@ -271,7 +273,7 @@ class Forest {
 
   /** Whether an error says the shared goal can no longer be read at all (share removed). */
   lost(error) {
-    return Boolean(this.share) && (error?.status === 404 || error?.status === 403);
+    return Boolean(this.share) && error?.status === 404;
   }
 
   // ---------------------------------------------------------------- data
@@ -657,12 +659,14 @@ class Forest {
   async change(work, { focus = null, reveal = null } = {}) {
     this.section.setAttribute("aria-busy", "true");
     let ok = true;
+    let refused = false;
     try {
       await work();
     } catch (error) {
       ok = false;
       // A shared goal that is gone altogether is told once, below, rather than as this change's error.
       if (!this.lost(error)) this.fail(error);
+      refused = Boolean(this.share) && error?.status === 403;
     }
     try {
       await this.load();
@@ -672,6 +676,11 @@ class Forest {
       this.section.setAttribute("aria-busy", "false");
       if (this.lost(error) && this.onLost) this.onLost();
       else this.fail(error);
+      return false;
+    }
+    // Not allowed in a goal shared with one: the role may have changed; the page reads it again.
+    if (refused && this.onRefused) {
+      this.onRefused();
       return false;
     }
     if (ok && reveal !== null) this.reveal(reveal);
@@ -744,7 +753,7 @@ class Forest {
     try {
       saved = await editGoalDialog(node.id, this.goalName);
     } catch (error) {
-      this.fail(error);
+      if (!this.lost(error)) this.fail(error);
       await this.change(async () => {});
       return;
     }

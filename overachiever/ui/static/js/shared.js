@@ -196,7 +196,9 @@ async function renderOne(main, goalId) {
   );
   const holder = h("div", { class: "shared-view" });
   main.replaceChildren(holder);
-  await renderSharedGoal(holder, item, head, () =>
-    gone(`${quoted(item.goal.name)} is no longer shared with you. Its owner may have stopped sharing it, or deleted it.`),
-  );
+  await renderSharedGoal(holder, item, head, {
+    onLost: () => gone(`${quoted(item.goal.name)} is no longer shared with you. Its owner may have stopped sharing it, or deleted it.`),
+    // A change refused as not allowed: the role may have changed meanwhile, so read it again.
+    onRefused: () => renderOne(main, goalId),
+  });
 }
