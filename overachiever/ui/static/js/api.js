@@ -129,8 +129,14 @@ export function describeError(error, goalName = null) {
       return "The server could not be reached. Check that it is running, then try again.";
     case 401:
       return "Your session has ended. Please sign in again.";
-    case 403:
-      return sentence(p.detail) || "You are not allowed to do that.";
+    case 403: {
+      // "you may view goal 3, not change it": the goal by its name when the page knows it.
+      const detail = String(p.detail || "").replace(/\bgoal (\d+)/g, (text, id) => {
+        const name = goalName ? goalName(Number(id)) : null;
+        return name ? `\u201c${name}\u201d` : text;
+      });
+      return sentence(detail) || "You are not allowed to do that.";
+    }
     case 404:
       return "That item no longer exists; it may have been deleted in another window. The page has been refreshed.";
     case 409:

@@ -1,7 +1,7 @@
 // The Share dialog of one's own goal: share it (and everything under it) with a person by name
 // or e-mail as a viewer or an editor, see who has it, change a role, remove a person.
 
-import { ApiError, api, describeError } from "./api.js";
+import { ApiError, api, describeError, sentence } from "./api.js";
 import { field, h, quoted, timeAgo, uid } from "./dom.js";
 
 /** The two roles, in the order the pickers offer them, each with what it allows. */
@@ -39,12 +39,13 @@ function aboutUser(error) {
   return errors.some((e) => (e.loc || []).includes("user"));
 }
 
-/** A 422 about the user in words: the server's own message for the field. */
+/** A 422 about the user in words: the server's reason ("a goal cannot be shared with its owner"). */
 function userErrorText(error) {
-  const errors = Array.isArray(error.problem?.errors) ? error.problem.errors : [];
+  const p = error.problem || {};
+  if (p.detail) return sentence(p.detail);
+  const errors = Array.isArray(p.errors) ? p.errors : [];
   const about = errors.filter((e) => (e.loc || []).includes("user")).map((e) => e.msg).filter(Boolean);
-  const why = about.length ? about.join("; ") : error.problem?.detail || "this person cannot be given the goal";
-  return `Cannot share with that person: ${why}.`.replace(/\.\.$/, ".");
+  return `That person cannot be given the goal${about.length ? `: ${about.join("; ")}` : ""}.`;
 }
 
 /**
