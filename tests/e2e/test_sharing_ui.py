@@ -201,6 +201,17 @@ def test_an_editor_side_by_side_with_the_owner(watched: Watched, second: Watched
     expect(items).to_have_text(
         ["you completed Pack · just now", f"{owner} created Pack · just now"]
     )
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+
+    # The editor renames the shared goal itself (a conditional save, like the owner's).
+    page.get_by_role("button", name="Edit Move house", exact=True).click()
+    edit = page.get_by_role("dialog", name="Edit “Move house”")
+    edit.get_by_label("Name").fill("Move to Lyon")
+    edit.get_by_role("button", name="Save").click()
+    expect(notice(page, "Renamed “Move house” to “Move to Lyon”.")).to_be_visible()
+    expect(row(page, "Move to Lyon")).to_be_visible()
+    expect(page.get_by_role("heading", name="Move to Lyon", level=1)).to_be_visible()
+    assert goals_by_name(server, owner_headers)["Move to Lyon"]["id"] == house["id"]
 
 
 def test_a_viewer_gets_read_only_controls(watched: Watched) -> None:

@@ -357,6 +357,10 @@ class Forest {
 
   render() {
     this.section.setAttribute("aria-busy", "false");
+    // The heading of a shared goal follows a rename (by the person, or read again after the owner's).
+    const root = this.share ? this.nodes.get(this.rootId) : null;
+    const title = root ? this.section.querySelector("#goals-title") : null;
+    if (title && title.textContent !== root.name) title.textContent = root.name;
     const focus = this.focusKey();
     this.computeShown();
     const lists = [{ ul: this.tree, key: "root", ids: this.roots }];
