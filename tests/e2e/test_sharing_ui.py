@@ -93,7 +93,7 @@ def activity_of(page: Any, goal: str, opener: str = "Edit {}") -> Any:
 def test_an_editor_side_by_side_with_the_owner(watched: Watched, second: Watched) -> None:
     owner_page, server = watched.page, watched.server
     owner, owner_headers = new_account(server, "mover")
-    editor, editor_headers = new_account(server, "helper")
+    editor, editor_headers = new_account(server, "packer")
     house = create(server, owner_headers, "Move house")
     create(server, owner_headers, "Pack", parent_id=house["id"])
     create(server, owner_headers, "Book a van", parent_id=house["id"])
@@ -391,7 +391,8 @@ def test_refused_shares_are_explained_in_the_dialog(watched: Watched) -> None:
         expect(who).to_have_value(name)  # kept, to be corrected
     expect(people_in(dialog)).to_have_count(0)
 
-    # Too many attempts (429): the wait, in words.
+    # Too many attempts (429): the wait, in words. The answer is stubbed in the page: a real one
+    # would use up the server's share allowance, which every test of this module draws on.
     def too_many(route: Any) -> None:
         if route.request.method != "POST":
             route.continue_()
