@@ -8,6 +8,7 @@ Set OVERACHIEVER_SCREENSHOTS=docs/screenshots to save the screenshots the README
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,9 +60,12 @@ def browser(chromium_path: str) -> Iterator[Any]:
             instance.close()
 
 
-@pytest.fixture
-def watched(browser: Any, server: Server) -> Iterator[Watched]:
-    """A fresh browser context (empty sessionStorage) whose page is watched for errors."""
+@contextmanager
+def watched_context(browser: Any, server: Server) -> Iterator[Watched]:
+    """A fresh browser context (empty sessionStorage) whose page is watched for errors.
+
+    Several at once are several people side by side, each in their own context.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 760}, locale="en-US")
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -88,3 +92,10 @@ def watched(browser: Any, server: Server) -> Iterator[Watched]:
         assert seen.foreign_requests == []
     finally:
         context.close()
+
+
+@pytest.fixture
+def watched(browser: Any, server: Server) -> Iterator[Watched]:
+    """A fresh browser context (empty sessionStorage) whose page is watched for errors."""
+    with watched_context(browser, server) as seen:
+        yield seen

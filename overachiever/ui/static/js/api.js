@@ -115,7 +115,7 @@ export function sentence(text) {
   return s[0].toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? "" : ".");
 }
 
-const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent", as_of: "Date and time" };
+const FIELD_NAMES = { name: "Name", email: "E-mail", password: "Password", description: "Description", due: "Due date", end: "Completion", parent_id: "Parent", as_of: "Date and time", user: "Name or e-mail", role: "Role" };
 
 /**
  * Words for the person: what went wrong and what to do, for any error a call can throw.
@@ -129,8 +129,14 @@ export function describeError(error, goalName = null) {
       return "The server could not be reached. Check that it is running, then try again.";
     case 401:
       return "Your session has ended. Please sign in again.";
-    case 403:
-      return sentence(p.detail) || "You are not allowed to do that.";
+    case 403: {
+      // "you may view goal 3, not change it": the goal by its name when the page knows it.
+      const detail = String(p.detail || "").replace(/\bgoal (\d+)/g, (text, id) => {
+        const name = goalName ? goalName(Number(id)) : null;
+        return name ? `\u201c${name}\u201d` : text;
+      });
+      return sentence(detail) || "You are not allowed to do that.";
+    }
     case 404:
       return "That item no longer exists; it may have been deleted in another window. The page has been refreshed.";
     case 409:

@@ -1,10 +1,14 @@
-// Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity and rule), sub-goal
-// form, "Move to…" picker, confirmation, and the question before a change with effects elsewhere.
+// Modal dialogs (<dialog> with a form): goal editor (with the goal's Activity and rule), a
+// viewer's read-only details of a goal, sub-goal form, "Move to…" picker, confirmation, and the
+// question before a change with effects elsewhere.
 
 import { activityPanel } from "./activity.js";
 import { api, describeError } from "./api.js";
 import { field, formatDateTime, fromDateInput, h, quoted, toDateInput, uid } from "./dom.js";
-import { effectLines, planned, ruleLabel, rulePicker } from "./rules.js";
+import { RULES, effectLines, planned, ruleLabel, rulePicker } from "./rules.js";
+
+// "Cascade — Completing this goal completes all its open sub-goals.", by rule.
+const RULES_TEXT = new Map(RULES.map((r) => [r.value, `${r.label} \u2014 ${r.sentence}`]));
 
 /**
  * Show a modal form. onSubmit() resolves to the dialog's result and closes it; if it throws,
@@ -84,6 +88,51 @@ export async function effectsDialog({ title, intro, effects, goalName, confirmLa
   return answer === true;
 }
 
+/** A goal's facts in a line: "Started … · completed … · 2 of 5 sub-goals done." */
+function factsOf(g) {
+  const parts = [`Started ${formatDateTime(g.start)}`];
+  if (g.end) parts.push(`completed ${formatDateTime(g.end)}`);
+  if (g.descendants_count) parts.push(`${g.done_descendants_count} of ${g.descendants_count} sub-goals done`);
+  return parts.join(" · ") + ".";
+}
+
+/**
+ * A goal's details and Activity, read-only (for a goal shared with the person as a viewer).
+ * Throws the ApiError when the goal cannot be read; resolves when closed.
+ */
+export async function goalDetailsDialog(goalId, goalName = null) {
+  const { data: g } = await api("GET", `/goals/${goalId}`);
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const titleId = uid("dialog-title");
+    const close = h("button", { type: "button", class: "button", onclick: () => dialog.close() }, "Close");
+    const rule = RULES_TEXT.get(g.completion);
+    const dialog = h(
+      "dialog",
+      { "aria-labelledby": titleId, class: "wide goal-details" },
+      h(
+        "div",
+        { class: "dialog-form" },
+        h("h2", { id: titleId }, quoted(g.name)),
+        h("p", { class: "facts" }, factsOf(g)),
+        g.due ? h("p", {}, `Due ${formatDateTime(g.due)}.`) : null,
+        g.description ? h("p", { class: "description" }, g.description) : null,
+        rule ? h("p", {}, `Completion rule: ${rule}`) : null,
+        h("div", { class: "dialog-actions" }, close),
+        activityPanel(goalId, goalName),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    close.focus();
+  });
+}
+
 /** Fields shared by the new-goal and edit-goal forms. */
 function goalFields(values = {}) {
   const name = field("Name", { name: "name", required: true, maxlength: 200, autocomplete: "off", value: values.name || "" });
@@ -145,10 +194,7 @@ export async function editGoalDialog(goalId, goalName = null) {
     fields.due.value = toDateInput(g.due);
     const rule = fields.rule.wrap.querySelector(`input[value="${g.completion}"]`);
     if (rule) rule.checked = true;
-    const parts = [`Started ${formatDateTime(g.start)}`];
-    if (g.end) parts.push(`completed ${formatDateTime(g.end)}`);
-    if (g.descendants_count) parts.push(`${g.done_descendants_count} of ${g.descendants_count} sub-goals done`);
-    facts.textContent = parts.join(" · ") + ".";
+    facts.textContent = factsOf(g);
   };
   fill();
   return openDialog({
@@ -200,7 +246,8 @@ const MAX_OPTIONS = 300;
 /**
  * The keyboard-usable "Move to…" picker: a filter box and a list box of every place the goal
  * may go (the top level, or any goal outside its own subtree). Resolves to {parentId} or undefined.
- * forest: {nodes: Map(id -> node), subtreeIds(id) -> Set, label(id) -> string}.
+ * forest: {nodes: Map(id -> node), subtreeIds(id) -> Set, label(id) -> string, topLevel: whether
+ * the top level is a place (not within a goal shared with the person)}.
  */
 export function moveDialog(goal, forest) {
   const excluded = forest.subtreeIds(goal.id);
@@ -216,7 +263,7 @@ export function moveDialog(goal, forest) {
   const fill = () => {
     const text = filter.input.value.trim().toLowerCase();
     const options = [];
-    if (!text || "top level".includes(text)) {
+    if (forest.topLevel !== false && (!text || "top level".includes(text))) {
       options.push(h("option", { value: "root" }, `Top level${goal.parent_id === null ? " (where it is now)" : ""}`));
     }
     let matched = 0;
@@ -247,7 +294,11 @@ export function moveDialog(goal, forest) {
     submitLabel: "Move here",
     wide: true,
     onSubmit: async () => {
-      if (!select.value) throw "Choose where to move the goal: pick a goal in the list, or Top level.";
+      if (!select.value) {
+        throw forest.topLevel === false
+          ? "Choose where to move the goal: pick a goal in the list."
+          : "Choose where to move the goal: pick a goal in the list, or Top level.";
+      }
       return { parentId: select.value === "root" ? null : Number(select.value) };
     },
   });

@@ -1,20 +1,25 @@
 // The goal forest: read once as a flat pre-order list, rendered lazily (only expanded goals have
 // their children in the page, and long sibling lists come 200 at a time), changed through the API.
-// The same view, read-only, shows the forest as it was at an instant ("as it was on …").
+// The same view, read-only, shows the forest as it was at an instant ("as it was on …"), and
+// shows a goal someone shared with the person: with the normal controls inside it for an
+// editor, read-only for a viewer.
 // A change that may set off completion rules (done, reopen, move, delete) is first tried as a
 // dry run, and asked about when it would also change other goals.
 
 import { api, describeError } from "./api.js";
 import { openBurnup } from "./burnup.js";
-import { editGoalDialog, effectsDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
+import { editGoalDialog, effectsDialog, goalDetailsDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
 import { showError } from "./notify.js";
 import { effectsSentence, planned, ruleBadge, ruleLabel } from "./rules.js";
 import { session } from "./session.js";
+import { shareDialog } from "./share.js";
 import { lastOperation, noticeWithUndo } from "./undo.js";
 
 // The Done box of an auto goal: the rule decides, not the person.
 const AUTO_DONE = "Completes itself when all its sub-goals are done (rule: Auto)";
+// The Done box of a goal shared with the person as a viewer.
+const VIEW_ONLY = "Shared with you as a viewer: you can look, not change";
 
 const PAGE = 200;
 const SEARCH_PAGE = 500;
@@ -47,10 +52,31 @@ export async function renderForestAsOf(holder, asOf, backLink) {
   return view.start();
 }
 
+/**
+ * Render the subtree of a goal shared with the person into `holder`, under `head` (the page's
+ * heading, the owner and the role): `share` is an item of GET /shared. An editor gets the
+ * normal controls inside it (the shared goal itself can be changed but not moved or deleted),
+ * a viewer a read-only tree. `onLost()` runs when the goal can no longer be read (the share was
+ * removed, or the goal deleted); `onRefused()` after a change refused as not allowed (403: the
+ * role changed meanwhile), to read the role again. Resolves to false when it could not be read.
+ */
+export async function renderSharedGoal(holder, share, head, { onLost, onRefused }) {
+  const view = new Forest(holder, { share, head, onLost, onRefused });
+  return view.start();
+}
+
 class Forest {
-  constructor(main, { asOf = null, backLink = null } = {}) {
+  constructor(main, { asOf = null, backLink = null, share = null, head = null, onLost = null, onRefused = null } = {}) {
     this.asOf = asOf;
     this.backLink = backLink;
+    // A goal shared with the person: only its subtree is read, and what they may do follows the role.
+    this.share = share;
+    this.rootId = share ? share.goal.id : null;
+    this.onLost = onLost;
+    this.onRefused = onRefused;
+    this.canEdit = !asOf && (!share || share.role === "editor");
+    // Within a shared goal nothing may go to the top level (out of the share).
+    this.topLevel = !share;
     this.state = remembered();
     this.nodes = new Map();
     this.roots = [];
@@ -62,6 +88,7 @@ class Forest {
     this.skew = 0;
     this.goalName = (id) => this.nodes.get(id)?.name ?? null;
     if (asOf) this.buildReadOnly(main);
+    else if (share) this.buildShared(main, head);
     else this.build(main);
   }
 
@@ -106,6 +133,42 @@ class Forest {
         h("p", { class: "hint" }, "A read-only view of the past: nothing here can be changed."),
         this.backLink,
       ),
+      this.summary,
+      toolbar,
+      this.tree,
+      this.empty,
+    );
+    holder.replaceChildren(this.section);
+  }
+
+  /**
+   * A goal shared with the person: `head` on top, then the filter and the subtree. No new
+   * top-level goal, no search (search asks about one's own goals), no "top level" drop strip.
+   */
+  buildShared(holder, head) {
+    this.summary = h("p", { class: "summary", "aria-live": "polite" });
+    const editor = this.canEdit;
+    this.tree = h("ul", { class: editor ? "tree" : "tree view-only", id: "goal-tree", "aria-label": `Goals shared by ${this.share.owner.name}` });
+    this.tree.addEventListener("click", (e) => this.onClick(e));
+    if (editor) {
+      this.tree.addEventListener("change", (e) => this.onChange(e));
+      this.tree.addEventListener("dragstart", (e) => this.onDragStart(e));
+      this.tree.addEventListener("dragover", (e) => this.onDragOver(e));
+      this.tree.addEventListener("dragleave", (e) => this.onDragLeave(e));
+      this.tree.addEventListener("drop", (e) => this.onDrop(e));
+      this.tree.addEventListener("dragend", () => this.endDrag());
+    }
+    this.empty = h("p", { class: "empty", hidden: true });
+    const toolbar = h(
+      "div",
+      { class: "toolbar", "aria-label": "Filter goals" },
+      this.statusFilter(),
+      h("button", { type: "button", class: "button ghost", onclick: () => this.collapseAll() }, "Collapse all"),
+    );
+    this.section = h(
+      "section",
+      { class: "goals shared-goal", "aria-labelledby": "goals-title", "aria-busy": "true" },
+      head,
       this.summary,
       toolbar,
       this.tree,
@@ -187,15 +250,16 @@ class Forest {
 
   /** Read and render the forest; resolves to false when it could not be read (shown as a notice). */
   async start() {
-    this.summary.textContent = "Loading your goals…";
+    this.summary.textContent = this.share ? "Loading the shared goals…" : "Loading your goals…";
     try {
       await this.load();
       // Search asks the API about today's goals: the past forest is not searched.
-      if (this.state.query && !this.asOf) await this.runSearch(this.state.query);
+      if (this.state.query && !this.asOf && !this.share) await this.runSearch(this.state.query);
     } catch (error) {
       this.summary.textContent = "";
       this.section.setAttribute("aria-busy", "false");
-      this.fail(error);
+      if (this.lost(error) && this.onLost) this.onLost();
+      else this.fail(error);
       return false;
     }
     this.render();
@@ -207,12 +271,18 @@ class Forest {
     showError(describeError(error, this.goalName));
   }
 
+  /** Whether an error says the shared goal can no longer be read at all (share removed). */
+  lost(error) {
+    return Boolean(this.share) && error?.status === 404;
+  }
+
   // ---------------------------------------------------------------- data
 
   /** Read the whole forest (flat pre-order: a parent always comes before its children). */
   async load() {
     const asOf = this.asOf ? `&as_of=${encodeURIComponent(this.asOf)}` : "";
-    const { data, headers } = await api("GET", `/goals/tree?format=flat${asOf}`);
+    const path = this.share ? `/goals/${this.rootId}/tree?format=flat` : `/goals/tree?format=flat${asOf}`;
+    const { data, headers } = await api("GET", path);
     const served = Date.parse(headers.get("Date") || "");
     // A browser clock far behind the server's would complete goals before they started.
     this.skew = Number.isFinite(served) && served - Date.now() > 2000 ? served - Date.now() + 1000 : 0;
@@ -221,7 +291,8 @@ class Forest {
     for (const item of data.items) {
       const node = { ...item, children: [] };
       nodes.set(node.id, node);
-      if (node.parent_id === null) roots.push(node.id);
+      // A shared goal is the root of what is read, though it has a parent in its owner's forest.
+      if (node.parent_id === null || node.id === this.rootId) roots.push(node.id);
       else nodes.get(node.parent_id)?.children.push(node.id);
     }
     this.nodes = nodes;
@@ -286,6 +357,10 @@ class Forest {
 
   render() {
     this.section.setAttribute("aria-busy", "false");
+    // The heading of a shared goal follows a rename (by the person, or read again after the owner's).
+    const root = this.share ? this.nodes.get(this.rootId) : null;
+    const title = root ? this.section.querySelector("#goals-title") : null;
+    if (title && title.textContent !== root.name) title.textContent = root.name;
     const focus = this.focusKey();
     this.computeShown();
     const lists = [{ ul: this.tree, key: "root", ids: this.roots }];
@@ -358,9 +433,12 @@ class Forest {
     if (this.hits?.has(id)) classes.push("match");
     const readOnly = Boolean(this.asOf);
     if (readOnly && done) meta.unshift(h("span", { class: "badge done-badge" }, "Done"));
+    // The shared goal itself stays where its owner put it: an editor may not move or delete it.
+    const sharedRoot = id === this.rootId;
+    const movable = this.canEdit && !sharedRoot;
     const row = h(
       "div",
-      { class: classes.join(" "), draggable: readOnly ? null : "true", dataset: { id: String(id) } },
+      { class: classes.join(" "), draggable: movable ? "true" : null, dataset: { id: String(id) } },
       kids.length
         ? h("button", {
             type: "button",
@@ -378,9 +456,9 @@ class Forest {
             type: "checkbox",
             class: "done-box",
             checked: done,
-            disabled: auto,
+            disabled: auto || !this.canEdit,
             "aria-label": `Done: ${name}`,
-            title: auto ? AUTO_DONE : done ? "Reopen" : "Mark done",
+            title: !this.canEdit ? VIEW_ONLY : auto ? AUTO_DONE : done ? "Reopen" : "Mark done",
             dataset: { action: "done" },
           }),
       h(
@@ -395,17 +473,7 @@ class Forest {
         h("progress", { max: 100, value: pct, "aria-label": `Progress of ${name}` }, `${pct}%`),
         h("span", { class: "pct", "aria-hidden": "true" }, `${pct}%`),
       ),
-      readOnly
-        ? null
-        : h(
-            "div",
-            { class: "goal-actions" },
-            this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
-            this.action("edit", "Edit", `Edit ${name}`),
-            this.action("burnup", "Burn-up", `Burn-up of ${name}`),
-            this.action("move", "Move to…", `Move ${name} to…`),
-            this.action("delete", "Delete", `Delete ${name}`),
-          ),
+      readOnly ? null : h("div", { class: "goal-actions" }, this.actions(name, movable)),
     );
     const li = h("li", { class: "goal", dataset: { id: String(id) } }, row);
     let childList = null;
@@ -414,6 +482,22 @@ class Forest {
       li.append(childList);
     }
     return { li, childList };
+  }
+
+  /** The buttons of a row: all of them for one's own goals, fewer in a goal shared with one. */
+  actions(name, movable) {
+    if (!this.canEdit) {
+      return [this.action("details", "Details", `Details of ${name}`), this.action("burnup", "Burn-up", `Burn-up of ${name}`)];
+    }
+    return [
+      this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
+      this.action("edit", "Edit", `Edit ${name}`),
+      this.action("burnup", "Burn-up", `Burn-up of ${name}`),
+      // Only the owner shares a goal.
+      this.share ? null : this.action("share", "Share…", `Share ${name}`),
+      movable ? this.action("move", "Move to…", `Move ${name} to…`) : null,
+      movable ? this.action("delete", "Delete", `Delete ${name}`) : null,
+    ];
   }
 
   action(action, text, label) {
@@ -492,6 +576,8 @@ class Forest {
     else if (action === "add") this.addSubGoal(node);
     else if (action === "edit") this.edit(node);
     else if (action === "burnup") openBurnup(node);
+    else if (action === "details") this.details(node);
+    else if (action === "share") shareDialog(node);
     else if (action === "move") this.pickMove(node);
     else if (action === "delete") this.trash(node);
   }
@@ -577,19 +663,28 @@ class Forest {
   async change(work, { focus = null, reveal = null } = {}) {
     this.section.setAttribute("aria-busy", "true");
     let ok = true;
+    let refused = false;
     try {
       await work();
     } catch (error) {
       ok = false;
-      this.fail(error);
+      // A shared goal that is gone altogether is told once, below, rather than as this change's error.
+      if (!this.lost(error)) this.fail(error);
+      refused = Boolean(this.share) && error?.status === 403;
     }
     try {
       await this.load();
       // A change can make a goal match the search, or stop matching it.
-      if (this.state.query) await this.runSearch(this.state.query);
+      if (this.state.query && !this.share) await this.runSearch(this.state.query);
     } catch (error) {
       this.section.setAttribute("aria-busy", "false");
-      this.fail(error);
+      if (this.lost(error) && this.onLost) this.onLost();
+      else this.fail(error);
+      return false;
+    }
+    // Not allowed in a goal shared with one: the role may have changed; the page reads it again.
+    if (refused && this.onRefused) {
+      this.onRefused();
       return false;
     }
     if (ok && reveal !== null) this.reveal(reveal);
@@ -614,7 +709,7 @@ class Forest {
       return;
     }
     this.addInput.value = "";
-    const op = await lastOperation(created.id);
+    const op = await this.lastOp(created.id);
     await this.change(async () => {});
     this.offerUndo(`Added ${quoted(created.name)}.`, op);
     this.addInput.focus();
@@ -630,10 +725,28 @@ class Forest {
     noticeWithUndo(message, op, refresh);
   }
 
+  /**
+   * The operation a change just made, for its Undo. Within a goal shared with the person there
+   * is none: the owner's operations are not theirs to read or undo, so no Undo is offered.
+   */
+  async lastOp(goalId) {
+    return this.share ? null : lastOperation(goalId);
+  }
+
+  /** A viewer's look at a goal: its details and Activity, nothing to change. */
+  async details(node) {
+    try {
+      await goalDetailsDialog(node.id, this.goalName);
+    } catch (error) {
+      if (this.lost(error)) await this.change(async () => {});
+      else this.fail(error);
+    }
+  }
+
   async addSubGoal(parent) {
     const created = await newSubGoalDialog(parent, this.goalName);
     if (!created) return;
-    const op = await lastOperation(created.id);
+    const op = await this.lastOp(created.id);
     this.state.expanded.add(parent.id);
     await this.change(async () => {}, { focus: { id: created.id, action: "add" }, reveal: created.id });
     this.offerUndo(`Added ${quoted(created.name)} under ${quoted(parent.name)}.`, op, parent.id);
@@ -644,13 +757,13 @@ class Forest {
     try {
       saved = await editGoalDialog(node.id, this.goalName);
     } catch (error) {
-      this.fail(error);
+      if (!this.lost(error)) this.fail(error);
       await this.change(async () => {});
       return;
     }
     if (!saved) return;
     // A save without changes sent nothing, so there is no operation to undo.
-    const op = saved.changed ? await lastOperation(node.id) : null;
+    const op = saved.changed ? await this.lastOp(node.id) : null;
     await this.change(async () => {}, { focus: { id: node.id, action: "edit" } });
     if (!saved.changed) return;
     const { goal, before, effects } = saved;
@@ -691,7 +804,7 @@ class Forest {
           intro: done ? `Completing ${quoted(name)} changes other goals too.` : `Reopening ${quoted(name)} changes other goals too.`,
           confirmLabel: done ? "Complete" : "Reopen",
         });
-        if (effects) op = await lastOperation(id);
+        if (effects) op = await this.lastOp(id);
       },
       { focus: { id, action: "done" } },
     );
@@ -721,7 +834,7 @@ class Forest {
           confirmLabel: "Move",
         });
         if (!effects) return;
-        op = await lastOperation(id);
+        op = await this.lastOp(id);
         if (parentId !== null) this.state.expanded.add(parentId);
       },
       { focus: { id, action: "move" }, reveal: id },
@@ -746,7 +859,7 @@ class Forest {
         intro: `Moving ${quoted(node.name)} to the trash changes other goals too.`,
         confirmLabel: "Move to trash",
       });
-      if (effects) op = await lastOperation(node.id);
+      if (effects) op = await this.lastOp(node.id);
     });
     if (!ok || !effects) return;
     const what = count ? ` and its ${count} sub-goal${count === 1 ? "" : "s"}` : "";
@@ -762,7 +875,7 @@ class Forest {
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", this.nodes.get(this.dragId)?.name || "");
     this.section.classList.add("dragging");
-    this.dropRoot.hidden = this.nodes.get(this.dragId)?.parent_id === null;
+    if (this.dropRoot) this.dropRoot.hidden = this.nodes.get(this.dragId)?.parent_id === null;
   }
 
   canDrop(targetId) {
@@ -800,8 +913,10 @@ class Forest {
   endDrag() {
     this.dragId = null;
     this.section.classList.remove("dragging");
-    this.dropRoot.hidden = true;
-    this.dropRoot.classList.remove("over");
+    if (this.dropRoot) {
+      this.dropRoot.hidden = true;
+      this.dropRoot.classList.remove("over");
+    }
     this.tree.querySelectorAll(".drop-target").forEach((el) => el.classList.remove("drop-target"));
   }
 }

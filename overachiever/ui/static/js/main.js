@@ -1,5 +1,5 @@
-// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/progress, #/trash, #/users, #/signin,
-// #/signup) over one page.
+// Start-up and routing: hash routes (#/goals, #/shared, #/shared/<id>, #/history, #/as-of, #/progress,
+// #/trash, #/users, #/signin, #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
 import { renderAsOf } from "./asof.js";
@@ -10,12 +10,14 @@ import { renderGoals } from "./forest.js";
 import { renderHistory } from "./history.js";
 import { clearNotices, showError, showInfo } from "./notify.js";
 import { session } from "./session.js";
+import { renderShared } from "./shared.js";
 import { renderTrash } from "./trash.js";
 import { renderUsers } from "./users.js";
 
 const main = document.getElementById("main");
 const TITLES = {
   goals: "Goals",
+  shared: "Shared with me",
   history: "History",
   "as-of": "As it was",
   progress: "Progress",
@@ -87,6 +89,7 @@ async function show() {
     if (route === "signin") renderSignIn(main, { onSignedIn });
     else if (route === "signup") renderSignUp(main, { onSignedIn });
     else if (route === "goals") await renderGoals(main);
+    else if (route === "shared") await renderShared(main);
     else if (route === "history") await renderHistory(main);
     else if (route === "as-of") await renderAsOf(main);
     else if (route === "progress") await renderProgress(main);
