@@ -9,6 +9,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
+from ..exchange import deepjson
 from ..exchange.importers import DOCUMENT_TYPES, parse_document, parse_json
 from ..history import asof
 from ..history.recording import dry_run
@@ -133,7 +134,7 @@ def import_goals(query: ImportQuery) -> Any:
     if request.mimetype in DOCUMENT_TYPES:
         nodes = parse_document(request.mimetype, request.get_data(cache=False))
     else:
-        nodes = parse_json(request.get_json(silent=False))
+        nodes = parse_json(deepjson.loads(request.get_data(cache=False)))
     owner = current_user()
 
     def run() -> list[int]:

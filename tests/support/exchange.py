@@ -7,8 +7,7 @@ import io
 import re
 from typing import Any
 
-import orjson
-
+from overachiever.exchange import deepjson
 from overachiever.exchange.export import FORMATS, export_document
 from overachiever.exchange.importers import parse_document, parse_json
 from overachiever.goals.importing import ImportedNode, import_trees
@@ -32,7 +31,7 @@ def export_bytes(owner: User, fmt: str, root_id: int | None = None) -> bytes:
 def parse(fmt: str, document: bytes) -> list[ImportedNode]:
     """A document's nodes, as the import endpoint reads that format."""
     if fmt == "json":
-        return parse_json(orjson.loads(document))
+        return parse_json(deepjson.loads(document))
     return parse_document(IMPORT_TYPES[fmt], document)
 
 

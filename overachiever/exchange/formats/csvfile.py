@@ -95,8 +95,11 @@ def read(text: str) -> list[Entry]:
             fields: dict[str, Any] = {"name": values["name"]}
             for name in _OPTIONAL_FIELDS:
                 value = values.get(name, "")
-                if value.strip():
-                    fields[name] = value.strip() if name != "description" else value
+                if name == "description":
+                    if value:
+                        fields[name] = value
+                elif value.strip():
+                    fields[name] = value.strip()
             if fields.get("completion") == "auto":
                 fields.pop("end", None)  # derived from the children by the rule
             goal_id = values.get("id", "").strip() or None
