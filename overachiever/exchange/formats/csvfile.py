@@ -68,6 +68,7 @@ def write(goals: Iterable[OutlineGoal], *, exported_at: datetime) -> Iterator[by
 def read(text: str) -> list[Entry]:
     """The goals of a CSV document, in pre-order (parents before their children)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 1  # where the record being read starts
     try:
         header = next(reader, None)
         if header is None:
@@ -107,7 +108,7 @@ def read(text: str) -> list[Entry]:
             rows.append((line, fields, goal_id, parent_id))
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise invalid(f"line {reader.line_num}", f"not valid CSV: {exc}") from exc
+        raise invalid(f"line {line}", f"not valid CSV: {exc}") from exc
     return _in_pre_order(rows)
 
 
