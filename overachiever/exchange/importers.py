@@ -18,6 +18,19 @@ MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
 OPML_TYPES = frozenset({"text/x-opml", "application/xml", "text/xml"})
 CSV_TYPES = frozenset({"text/csv"})
 DOCUMENT_TYPES = MARKDOWN_TYPES | OPML_TYPES | CSV_TYPES
+# How the OpenAPI document describes each.
+DOCUMENT_DESCRIPTIONS = {
+    "text/markdown": "A Markdown task list: `- [ ] name` / `- [x] name`, nested by indentation, "
+    "a description as the lines indented under its item",
+    "text/x-markdown": "The same as text/markdown",
+    "text/x-opml": 'OPML 2.0: outline text = name, _note = description, _complete="true" '
+    "for a done goal (DOCTYPEs and entities are refused)",
+    "application/xml": "The same as text/x-opml",
+    "text/xml": "The same as text/x-opml",
+    "text/csv": "CSV with a header line naming some of the columns id, parent_id, name, "
+    "description, start, end, due, completion (depth and progress are ignored); ids tie rows "
+    "together, rows in any order",
+}
 
 
 def parse_json(payload: Any) -> list[ImportedNode]:

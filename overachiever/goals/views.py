@@ -10,7 +10,12 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
 from ..exchange import deepjson
-from ..exchange.importers import DOCUMENT_TYPES, parse_document, parse_json
+from ..exchange.importers import (
+    DOCUMENT_DESCRIPTIONS,
+    DOCUMENT_TYPES,
+    parse_document,
+    parse_json,
+)
 from ..history import asof
 from ..history.recording import dry_run
 from ..web.auth import current_user, token_auth
@@ -118,7 +123,7 @@ def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
 
 
 @bp.post("/import")
-@accepts_documents(*DOCUMENT_TYPES)
+@accepts_documents(DOCUMENT_DESCRIPTIONS)
 @bp.auth_required(token_auth)
 @limiter.limit(import_limit, key_func=caller_account, scope="import")
 @bp.input(ImportQuery, location="query", arg_name="query")

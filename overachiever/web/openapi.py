@@ -9,6 +9,7 @@ import flask_swagger_ui
 from apiflask import APIFlask
 
 from ..core.types import MAX_ID
+from .requests import DOCUMENT_BODIES
 
 # Swagger UI 5 (OpenAPI 3.1 capable), as shipped inside the flask-swagger-ui wheel.
 DOCS_ASSETS = str(Path(flask_swagger_ui.__file__).parent / "dist")
@@ -276,6 +277,7 @@ def configure_openapi(app: APIFlask) -> None:
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
                 if "requestBody" in operation:
+                    _document_bodies(operation)
                     # Only token creation may be sent without a body (its options all default).
                     optional = operation.get("operationId") in OPTIONAL_BODIES
                     operation["requestBody"]["required"] = not optional
@@ -299,6 +301,16 @@ def configure_openapi(app: APIFlask) -> None:
                     elif str(status) in ("204", "304"):
                         response.pop("content", None)
         return spec
+
+
+def _document_bodies(operation: dict[str, Any]) -> None:
+    """Add the media types besides JSON that an operation's view reads (accepts_documents)."""
+    operation_id = operation.get("operationId", "")
+    for view, media_types in DOCUMENT_BODIES.items():
+        if operation_id.endswith(f"_{view}"):
+            content = operation["requestBody"].setdefault("content", {})
+            for media_type, description in media_types.items():
+                content[media_type] = {"schema": {"type": "string", "description": description}}
 
 
 def _document_dry_run(operation: dict[str, Any]) -> None:

@@ -26,11 +26,18 @@ SECURITY_HEADERS = (
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def accepts_documents(*media_types: str) -> Callable[[View], View]:
-    """Let a view take bodies of these media types besides JSON (it reads them itself)."""
+# The views that take documents besides JSON, by function name: media type -> description,
+# for the OpenAPI document (web/openapi.py).
+DOCUMENT_BODIES: dict[str, dict[str, str]] = {}
+
+
+def accepts_documents(media_types: dict[str, str]) -> Callable[[View], View]:
+    """Let a view take bodies of these media types besides JSON (it reads them itself);
+    media_types maps each to its description in the OpenAPI document."""
 
     def mark(view: View) -> View:
         view.document_types = frozenset(media_types)  # type: ignore[attr-defined]
+        DOCUMENT_BODIES[view.__name__] = dict(media_types)
         return view
 
     return mark

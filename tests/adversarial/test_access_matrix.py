@@ -144,6 +144,17 @@ OPERATIONS: list[Operation] = [
     Operation("child-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.child}/burnup", None, 404)),
     Operation("trashed-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.trashed}/burnup", None, 404)),
     Operation("forest-burnup", lambda a, v: ("GET", f"{V2}/goals/burnup", None, COUNTED)),
+    # -------------------------------------------------------------------------------- export
+    Operation("export-victim-root", lambda a, v: ("GET", f"{V2}/export?root={v.goal}", None, 404)),
+    Operation(
+        "export-victim-child",
+        lambda a, v: ("GET", f"{V2}/export?format=markdown&root={v.child}", None, 404),
+    ),
+    Operation(
+        "export-trashed-root",
+        lambda a, v: ("GET", f"{V2}/export?format=csv&root={v.trashed}", None, 404),
+    ),
+    Operation("export-forest", lambda a, v: ("GET", f"{V2}/export?format=opml", None, SCOPED)),
     Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
     Operation(
         "undo-operation",

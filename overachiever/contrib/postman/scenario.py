@@ -696,6 +696,66 @@ def scenario() -> list[Folder]:
             ],
         ),
         Folder(
+            "API v2: export",
+            "The whole forest or one goal's subtree as a document: the JSON export, a Markdown "
+            "task list, OPML, CSV or iCalendar, sent as an attachment.",
+            [
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="The whole forest as the JSON export document",
+                    query={"format": "json"},
+                    checks=[
+                        _test("the export document", "[b.format, b.version]", '["overachiever", 1]')
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="One goal's subtree as a Markdown task list",
+                    query={"format": "markdown", "root": "{{burnup_id}}"},
+                    checks=[
+                        'pm.test("a task list", function () {'
+                        " pm.expect(pm.response.text()).to.match(/^- \\[[ x]\\] /); });",
+                        'pm.test("an attachment", function () {'
+                        ' pm.expect(pm.response.headers.get("Content-Disposition"))'
+                        '.to.include("attachment"); });',
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="OPML for outliners",
+                    query={"format": "opml", "root": "{{burnup_id}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="CSV for spreadsheets",
+                    query={"format": "csv"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="iCalendar: a VTODO per goal",
+                    query={"format": "ics", "root": "{{burnup_id}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    422,
+                    name="An unknown format is refused",
+                    query={"format": "pdf"},
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
             "v1.0: the article's API",
             "Goals by name, form or JSON bodies. The demo token is user-1's, an administrator, "
             "who may act for user-3.",
