@@ -68,6 +68,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
     from .goals.views import trash_bp
     from .history.views import bp as history_bp
     from .progress.views import bp as progress_bp
+    from .sharing.views import bp as sharing_bp
     from .tokens.views import bp as tokens_bp
     from .users.views import bp as users_bp
     from .web.health import bp as health_bp
@@ -80,6 +81,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
         history_bp,
         progress_bp,
         exchange_bp,
+        sharing_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -289,7 +289,7 @@ def history(user_name: str, goal_id: int | None, limit: int) -> None:
             lines = [operation_words(op) for op in ops]
         else:
             events, total = history_service.goal_history(
-                owner=owner, goal_id=goal_id, offset=0, limit=limit
+                caller=owner, goal_id=goal_id, offset=0, limit=limit
             )
             lines = [f"{e['at']:%Y-%m-%d %H:%M}  {event_words(e)}" for e in events]
     except DomainError as exc:
@@ -319,7 +319,7 @@ def burnup(user_name: str, goal_id: int | None, bucket: Literal["day", "week"]) 
             chart = progress_service.forest_burnup(owner=owner, bucket=bucket, now=now)
         else:
             chart = progress_service.goal_burnup(
-                owner=owner, goal_id=goal_id, bucket=bucket, now=now
+                caller=owner, goal_id=goal_id, bucket=bucket, now=now
             )
     except DomainError as exc:
         _fail(exc)

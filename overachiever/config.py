@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     signup_limit: RateLimit = Field("10/hour", alias="OVERACHIEVER_SIGNUP_LIMIT")
     # Imports per account (each may hold tens of thousands of goals, written under the lock).
     import_limit: RateLimit = Field("10/minute", alias="OVERACHIEVER_IMPORT_LIMIT")
+    # Shares made or changed per account and per client address: each answers whether a name
+    # or e-mail address has an account, so it is limited like sign-in.
+    share_limit: RateLimit = Field("30/minute", alias="OVERACHIEVER_SHARE_LIMIT")
     # Goals per account, trash included; 0 for no limit.
     max_goals: Count = Field(100_000, alias="OVERACHIEVER_MAX_GOALS")
     log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
@@ -156,6 +159,7 @@ class Settings(BaseSettings):
         "login_limit": "LOGIN_LIMIT",
         "signup_limit": "SIGNUP_LIMIT",
         "import_limit": "IMPORT_LIMIT",
+        "share_limit": "SHARE_LIMIT",
         "max_goals": "MAX_GOALS",
         "log_level": "LOG_LEVEL",
         "trusted_proxies": "TRUSTED_PROXIES",
@@ -256,6 +260,7 @@ class TestConfig(Config):
     LOGIN_LIMIT = "1000/minute"
     SIGNUP_LIMIT = "1000/minute"
     IMPORT_LIMIT = "10000/minute"
+    SHARE_LIMIT = "10000/minute"
     MAX_GOALS = 0
     # The least argon2id allows: the suite hashes thousands of passwords. The tests of the
     # production parameters build their apps with Config.PASSWORD_HASH_COST.

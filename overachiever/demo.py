@@ -60,7 +60,7 @@ def load_article() -> User:
             found = existing.get((goal_name, parent_id))
             if not found:
                 goal_in = GoalCreate(name=goal_name, parent_id=parent_id)
-                found = goal_service.create_goal(owner=owner, goal_in=goal_in).goal.id
+                found = goal_service.create_goal(caller=owner, goal_in=goal_in).goal.id
             ids[goal_name] = found
     click.echo(f"demo users user-1, user-2, user-3 (password {DEMO_PASSWORD!r})", err=True)
     return users.find_by_name("user-1")

@@ -6,7 +6,17 @@ from .core.secrets import AppSecret
 from .goals.models import Goal
 from .history.models import GoalEvent, Operation
 from .idempotency.models import IdempotencyKey
+from .sharing.models import Share
 from .tokens.models import Token
 from .users.models import User
 
-__all__ = ["AppSecret", "Goal", "GoalEvent", "IdempotencyKey", "Operation", "Token", "User"]
+__all__ = [
+    "AppSecret",
+    "Goal",
+    "GoalEvent",
+    "IdempotencyKey",
+    "Operation",
+    "Share",
+    "Token",
+    "User",
+]

@@ -37,6 +37,7 @@ MODEL_TABLES = {
     "idempotency_keys",
     "operations",
     "goal_events",
+    "shares",
     "app_secrets",
 }
 

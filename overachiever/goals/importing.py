@@ -18,6 +18,7 @@ from ..core.db import db
 from ..core.errors import Invalid, NameConflict
 from ..core.types import MAX_POSITION
 from ..history.recording import operation
+from ..sharing import access
 from ..users.models import User
 from .completion import refuse_explicit_end, settle
 from .models import Goal
@@ -90,7 +91,7 @@ def parse_import(payload: Any) -> list[ImportedNode]:
 
 def import_trees(
     *,
-    owner: User,
+    caller: User,
     nodes: Sequence[ImportedNode],
     parent_id: int | None,
     max_goals: int = 0,
@@ -98,22 +99,26 @@ def import_trees(
 ) -> list[int]:
     """Create validated nodes (given in pre-order) in one transaction; returns their ids.
 
+    At the top level they are the caller's; under a parent, its owner's (see access.placing).
     max_goals: the most goals the owner may hold, trash included (0: no limit).
     """
-    with operation(owner.id, kind=kind, actor_id=owner.id) as stamp:
+    owner_id = access.placing(caller=caller, parent_id=parent_id)
+    with operation(owner_id, kind=kind, actor_id=caller.id) as stamp:
         session = db.session
+        if owner_id != caller.id:  # decided again under the lock: the share may be gone
+            access.placing(caller=caller, parent_id=parent_id)
         if parent_id is not None:
-            live_goal(owner.id, parent_id, "parent goal")
-        check_room(owner_id=owner.id, adding=len(nodes), max_goals=max_goals)
+            live_goal(owner_id, parent_id, "parent goal")
+        check_room(owner_id=owner_id, adding=len(nodes), max_goals=max_goals)
         for node in nodes:
             if node.fields.completion == "auto" and node.fields.end is not None:
                 raise refuse_explicit_end(name=node.fields.name)
         tops = [n for n in nodes if n.parent is None]
-        clash = taken_names(owner.id, parent_id, [n.fields.name for n in tops])
+        clash = taken_names(owner_id, parent_id, [n.fields.name for n in tops])
         if clash:
             where = "at the top level" if parent_id is None else f"under goal {parent_id}"
             raise NameConflict(f"goals named {', '.join(map(repr, clash))} already exist {where}")
-        base = next_position(owner.id, parent_id)
+        base = next_position(owner_id, parent_id)
 
         # Insert one depth level at a time: each level's parents already have their ids.
         depth = [0] * len(nodes)
@@ -134,7 +139,7 @@ def import_trees(
                     under, position = ids[node.parent], node.position
                 params.append(
                     new_goal_row(
-                        owner.id,
+                        owner_id,
                         node.fields,
                         stamp.at,
                         parent_id=under,

@@ -18,6 +18,7 @@ from ..core.db import db, read_transaction, snapshot_connection
 from ..core.errors import NameConflict, NotFound
 from ..core.search import contains_folded
 from ..history.recording import operation
+from ..sharing import access
 from ..users.models import User
 from .completion import refuse_explicit_end, settle
 from .models import LIVE, Goal
@@ -55,10 +56,11 @@ from .tree import Forest, Stats
 # ---------------------------------------------------------------------------- reads
 
 
-def get_goal(*, owner: User, goal_id: int) -> GoalResult:
-    """One of the owner's live goals, with roll-ups: one query, no ORM object."""
+def get_goal(*, caller: User, goal_id: int) -> GoalResult:
+    """A live goal the caller may read, with roll-ups: no ORM object."""
+    grant = access.readable(caller=caller, goal_id=goal_id)
     conn = db.session.connection()
-    row = conn.execute(GOAL.on(conn), {"goal_id": goal_id, "owner_id": owner.id}).first()
+    row = conn.execute(GOAL.on(conn), {"goal_id": goal_id, "owner_id": grant.owner_id}).first()
     if row is None:
         raise NotFound(f"goal {goal_id} not found")
     return GoalResult(row, stats_of(row))
@@ -119,13 +121,13 @@ def forest(*, owner: User) -> Forest:
     return Forest.from_grouped(rows)
 
 
-def subtree(*, owner: User, goal_id: int) -> Forest:
-    """The live subtree rooted at one of the owner's goals: two queries."""
+def subtree(*, caller: User, goal_id: int) -> Forest:
+    """The live subtree rooted at a goal the caller may read: two queries."""
     read_transaction()
-    root = live_goal(owner.id, goal_id)
+    access.readable(caller=caller, goal_id=goal_id)
     conn = db.session.connection()
-    rows = conn.execute(SUBTREE.on(conn), {"root_id": root.id})
-    return Forest.from_grouped(rows, roots=[root.id])
+    rows = conn.execute(SUBTREE.on(conn), {"root_id": goal_id})
+    return Forest.from_grouped(rows, roots=[goal_id])
 
 
 def outline(*, owner: User, goal_id: int | None = None) -> Iterator[OutlineGoal]:
@@ -167,25 +169,29 @@ def _flush_names() -> None:
 
 
 def create_goal(
-    *, owner: User, goal_in: GoalCreate, max_goals: int = 0, actor: User | None = None
+    *, caller: User, goal_in: GoalCreate, max_goals: int = 0, actor: User | None = None
 ) -> GoalResult:
-    """Create a goal (under a parent of the same owner, or at the top level).
+    """Create a goal: the caller's at the top level, or the parent's owner's under a parent.
 
-    max_goals: the most goals the owner may hold, trash included (0: no limit); actor: who
-    asked, when not the owner.
+    The caller owns the parent or edits it through a share. max_goals: the most goals the
+    owner may hold, trash included (0: no limit); actor: who asked, when an administrator acts
+    for the caller (the v1.0 API).
     """
     parent_id, position = goal_in.parent_id, goal_in.position
+    owner_id = access.placing(caller=caller, parent_id=parent_id)
     # Without a start, a goal starts when it is made, or when it ended if that is earlier.
     if goal_in.start is not None:
         check_times(goal_in.start, goal_in.end)
     if goal_in.completion == "auto" and goal_in.end is not None:
         raise refuse_explicit_end(name=goal_in.name)
-    near_limit = room_before_create(owner_id=owner.id, max_goals=max_goals)
-    with operation(owner.id, kind="create", actor_id=(actor or owner).id) as stamp:
+    near_limit = room_before_create(owner_id=owner_id, max_goals=max_goals)
+    with operation(owner_id, kind="create", actor_id=(actor or caller).id) as stamp:
+        if owner_id != caller.id:  # decided again under the lock: the share may be gone
+            access.placing(caller=caller, parent_id=parent_id)
         session = db.session
         # The goal's timestamps are its operation's, so the tree as of that instant holds it.
         row = new_goal_row(
-            owner.id,
+            owner_id,
             goal_in,
             stamp.at,
             parent_id=parent_id,
@@ -194,7 +200,7 @@ def create_goal(
         )
         # At a given position, the siblings after it move down first.
         if position is not None:
-            open_slot(owner.id, parent_id, position, stamp.at, stamp.id)
+            open_slot(owner_id, parent_id, position, stamp.at, stamp.id)
         try:
             inserts = INSERT_WITHIN_LIMIT if near_limit else INSERT
             stmt = inserts[parent_id is None, position is None]
@@ -206,9 +212,9 @@ def create_goal(
                 raise
             raise name_taken(goal_in.name, parent_id) from exc
         if goal is None:
-            if near_limit and (held := goals_held(owner.id)) >= max_goals:
+            if near_limit and (held := goals_held(owner_id)) >= max_goals:
                 raise limit_reached(held=held, adding=1, max_goals=max_goals)
-            gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner.id}"
+            gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner_id}"
             raise NotFound(f"{gone} not found")
         # A new manual goal at the top level has no parent and no children for a rule to move.
         if parent_id is not None or goal_in.completion != "manual":
@@ -219,7 +225,7 @@ def create_goal(
 
 def update_goal(
     *,
-    owner: User,
+    caller: User,
     goal_id: int,
     changes: GoalPatch | GoalPut,
     if_match: EtagCheck = None,
@@ -227,11 +233,17 @@ def update_goal(
 ) -> GoalResult:
     """Apply changes (a PATCH, or a PUT with every field) under the tree rules.
 
-    Only the fields the client sent change: those in changes.model_fields_set.
+    Only the fields the client sent change: those in changes.model_fields_set. The caller owns
+    the goal or edits it through a share, within which an editor's moves stay; actor: as for
+    create_goal.
     """
     sent = changes.model_fields_set
-    with operation(owner.id, kind="update", actor_id=(actor or owner).id) as stamp:
-        goal = live_goal(owner.id, goal_id)
+    with access.editing(caller=caller, goal_id=goal_id, kind="update", actor=actor) as (
+        grant,
+        stamp,
+    ):
+        owner_id = grant.owner_id
+        goal = live_goal(owner_id, goal_id)
         check_etag(goal, if_match)
         start = changes.start if "start" in sent else goal.start
         end = changes.end if "end" in sent else goal.end
@@ -242,18 +254,25 @@ def update_goal(
 
         new_parent = changes.parent_id if "parent_id" in sent else goal.parent_id
         moved = new_parent != goal.parent_id
+        position = changes.position
+        reordered = position is not None and position != goal.position
+        # Reordering the shared goal moves it among its owner's goals outside the share.
+        if moved or (reordered and not grant.is_owner):
+            target = None
+            if new_parent is not None:
+                target = access.readable(caller=caller, goal_id=new_parent, what="parent goal")
+            access.refuse_outside(grant, goal_id=goal.id, target=target)
         if moved and new_parent is not None:
-            live_goal(owner.id, new_parent, "parent goal")
+            live_goal(owner_id, new_parent, "parent goal")
             check_no_cycle(goal.id, new_parent)
         new_name = changes.name if "name" in sent else goal.name
         if moved or new_name != goal.name:
-            check_name_free(owner.id, new_parent, new_name, exclude=goal.id)
+            check_name_free(owner_id, new_parent, new_name, exclude=goal.id)
 
-        position = changes.position
-        if position is not None and (moved or position != goal.position):
-            open_slot(owner.id, new_parent, position, stamp.at, stamp.id)
+        if position is not None and (moved or reordered):
+            open_slot(owner_id, new_parent, position, stamp.at, stamp.id)
         elif moved:
-            position = next_position(owner.id, new_parent)
+            position = next_position(owner_id, new_parent)
 
         # The slot shift above bypassed the ORM; reload so the in-memory goal is current.
         db.session.refresh(goal)
@@ -278,17 +297,19 @@ def update_goal(
 
 
 def trash_goal(
-    *, owner: User, goal_id: int, retention: timedelta, if_match: EtagCheck = None
+    *, caller: User, goal_id: int, retention: timedelta, if_match: EtagCheck = None
 ) -> None:
-    """Move a goal and its whole live subtree to the trash.
+    """Move a goal and its whole live subtree to the trash (its owner's).
 
-    The owner's trashed goals older than retention are purged first.
+    The caller owns the goal, or edits a share it is strictly inside. The owner's trashed
+    goals older than retention are purged first.
     """
-    with operation(owner.id, kind="trash", actor_id=owner.id) as stamp:
+    with access.editing(caller=caller, goal_id=goal_id, kind="trash") as (grant, stamp):
+        access.refuse_shared_root(grant, goal_id=goal_id, action="delete")
         session = db.session
         now = stamp.at
-        purge_expired_of(owner.id, now - retention)
-        goal = live_goal(owner.id, goal_id)
+        purge_expired_of(grant.owner_id, now - retention)
+        goal = live_goal(grant.owner_id, goal_id)
         check_etag(goal, if_match)
         session.execute(
             update(Goal)

@@ -18,6 +18,8 @@ from ..core.db import db
 from ..core.errors import NotFound
 from ..core.types import utcnow
 from ..history.recording import Stamp, begin, operation, record, record_purge
+from ..sharing import access
+from ..sharing.models import Share
 from ..users.locks import owner_transaction
 from ..users.models import User
 from .completion import settle
@@ -44,6 +46,8 @@ def _delete_trashed(doomed: Callable[[Any], Any], stamp: Stamp) -> int:
         .execution_options(synchronize_session=False)
     )
     record_purge(stamp, gone_ids)
+    # Shares of goals that go, go too (explicitly: nothing relies on ON DELETE CASCADE).
+    db.session.execute(delete(Share).where(Share.goal_id.in_(gone_ids)))
     result = db.session.execute(
         delete(Goal).where(doomed(Goal)).execution_options(synchronize_session=False)
     )
@@ -110,6 +114,8 @@ def list_trash(*, owner: User, retention: timedelta) -> list[dict[str, Any]]:
 
 
 def _trash_root(owner: User, goal_id: int) -> Goal:
+    """The root of one of the owner's trashed subtrees; the trash is its owner's alone."""
+    access.own_or_absent(caller=owner, goal_id=goal_id, trashed=True)
     goal = db.session.execute(
         select(Goal).where(
             Goal.id == goal_id,

@@ -116,9 +116,9 @@ def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
     owner = current_user()
     if query.dry:
         return _dry_run_answer(
-            lambda: service.create_goal(owner=owner, goal_in=body, max_goals=max_goals())
+            lambda: service.create_goal(caller=owner, goal_in=body, max_goals=max_goals())
         )
-    result = service.create_goal(owner=owner, goal_in=body, max_goals=max_goals())
+    result = service.create_goal(caller=owner, goal_in=body, max_goals=max_goals())
     return _goal_response(result, 201, Location=url_for("goals.get_goal", goal_id=result.goal.id))
 
 
@@ -144,7 +144,7 @@ def import_goals(query: ImportQuery) -> Any:
 
     def run() -> list[int]:
         return import_trees(
-            owner=owner, nodes=nodes, parent_id=query.parent_id, max_goals=max_goals()
+            caller=owner, nodes=nodes, parent_id=query.parent_id, max_goals=max_goals()
         )
 
     if query.dry:
@@ -185,8 +185,8 @@ def get_goal(goal_id: int, query: AsOfQuery) -> Any:
     """One goal with its roll-ups; honours If-None-Match; as it was at as_of."""
     if query.as_of is not None:
         # A past state has no ETag: it is not something a write could be conditional on.
-        return asof.goal_as_of(owner=current_user(), goal_id=goal_id, at=query.as_of).as_dict()
-    result = service.get_goal(owner=current_user(), goal_id=goal_id)
+        return asof.goal_as_of(caller=current_user(), goal_id=goal_id, at=query.as_of).as_dict()
+    result = service.get_goal(caller=current_user(), goal_id=goal_id)
     etag = result.etag
     if request.if_none_match.contains_weak(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
@@ -201,9 +201,9 @@ def get_goal(goal_id: int, query: AsOfQuery) -> Any:
 def goal_tree(goal_id: int, query: TreeQuery) -> Response:
     """The subtree rooted at one goal, nested or flat; as it was at as_of."""
     if query.as_of is not None:
-        tree = asof.subtree_as_of(owner=current_user(), goal_id=goal_id, at=query.as_of)
+        tree = asof.subtree_as_of(caller=current_user(), goal_id=goal_id, at=query.as_of)
     else:
-        tree = service.subtree(owner=current_user(), goal_id=goal_id)
+        tree = service.subtree(caller=current_user(), goal_id=goal_id)
     if query.format == "flat":
         return _stream(flat_json(tree, status=query.status, max_depth=query.depth, pin_roots=True))
     return _stream(nested_json(tree, status=query.status, max_depth=query.depth, wrap=False))
@@ -213,7 +213,7 @@ def _update(goal_id: int, query: DryRunQuery, body: GoalPatch | GoalPut) -> Any:
     owner, if_match = current_user(), _if_match()
 
     def run() -> GoalResult:
-        return service.update_goal(owner=owner, goal_id=goal_id, changes=body, if_match=if_match)
+        return service.update_goal(caller=owner, goal_id=goal_id, changes=body, if_match=if_match)
 
     if query.dry:
         return _dry_run_answer(run)
@@ -255,7 +255,7 @@ def delete_goal(goal_id: int, query: DryRunQuery) -> Response:
     owner, if_match, retention = current_user(), _if_match(), _retention()
 
     def run() -> None:
-        service.trash_goal(owner=owner, goal_id=goal_id, retention=retention, if_match=if_match)
+        service.trash_goal(caller=owner, goal_id=goal_id, retention=retention, if_match=if_match)
 
     if query.dry:
         return _dry_run_answer(run)

@@ -19,6 +19,7 @@ from ..core.types import utcnow
 from ..goals.models import Goal
 from ..goals.results import GoalResult
 from ..goals.tree import Forest, Stats
+from ..sharing import access
 from ..users.models import User
 from .models import GoalEvent
 
@@ -110,11 +111,13 @@ def _rows_under(rows: list[Any], goal_id: int) -> list[Any]:
     return [r for r in rows if r.id in inside]
 
 
-def subtree_as_of(*, owner: User, goal_id: int, at: datetime) -> Forest:
-    """The subtree under one of the owner's goals as it was at `at`."""
+def subtree_as_of(*, caller: User, goal_id: int, at: datetime) -> Forest:
+    """The subtree under a goal as it was at `at`: the caller's own (even trashed since), or
+    one they may read now."""
     _check_past(at)
     read_transaction()
-    rows = _rows_under(list(_snapshot_rows(owner.id, at)), goal_id)
+    grant = access.readable(caller=caller, goal_id=goal_id, trashed=True)
+    rows = _rows_under(list(_snapshot_rows(grant.owner_id, at)), goal_id)
     return Forest.from_grouped(rows, roots=[goal_id])
 
 
@@ -136,11 +139,12 @@ class _AsOfGoal:
     version: int
 
 
-def goal_as_of(*, owner: User, goal_id: int, at: datetime) -> GoalResult:
-    """One of the owner's goals as it was at `at`, with roll-ups of its subtree then."""
+def goal_as_of(*, caller: User, goal_id: int, at: datetime) -> GoalResult:
+    """A goal as it was at `at` (as for subtree_as_of), with roll-ups of its subtree then."""
     _check_past(at)
     read_transaction()
-    rows = _rows_under(list(_snapshot_rows(owner.id, at, full=True)), goal_id)
+    grant = access.readable(caller=caller, goal_id=goal_id, trashed=True)
+    rows = _rows_under(list(_snapshot_rows(grant.owner_id, at, full=True)), goal_id)
     by_id = {r.id: r for r in rows}
     children: dict[int, list[int]] = {}
     for r in rows:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 
 from ..core.db import db, read_transaction
 from ..core.errors import NotFound
-from ..goals.models import Goal
+from ..sharing import access
 from ..users.models import User
 from . import cursor
 from .models import SNAPSHOT_FIELDS, GoalEvent, Operation
@@ -76,15 +76,11 @@ def event_dict(row: Any) -> dict[str, Any]:
 
 
 def goal_history(
-    *, owner: User, goal_id: int, offset: int, limit: int
+    *, caller: User, goal_id: int, offset: int, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of one of the owner's goals' events (live or trashed), newest first."""
+    """A page of a goal's events, newest first: one the caller may read, or owns in the trash."""
     read_transaction()
-    found = db.session.execute(
-        select(Goal.id).where(Goal.id == goal_id, Goal.owner_id == owner.id)
-    ).first()
-    if found is None:
-        raise NotFound(f"goal {goal_id} not found")
+    access.readable(caller=caller, goal_id=goal_id, trashed=True)
     mine = _events.c.goal_id == goal_id
     total = db.session.execute(select(func.count()).where(mine)).scalar_one()
     rows = db.session.execute(

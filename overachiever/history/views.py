@@ -44,7 +44,7 @@ _UNDO_RESPONSES: Any = {
 def goal_history(goal_id: int, query: PageQuery) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The events of one of your goals, newest first (also for a trashed goal)."""
     items, total = service.goal_history(
-        owner=current_user(), goal_id=goal_id, offset=query.offset, limit=query.limit
+        caller=current_user(), goal_id=goal_id, offset=query.offset, limit=query.limit
     )
     page = {"items": items, "total": total, "offset": query.offset, "limit": query.limit}
     return page, 200, link_header("history.goal_history", query, total, goal_id=goal_id)

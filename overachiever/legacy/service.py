@@ -83,7 +83,7 @@ def add_goal(
     owner = user_named(actor, user_name)
     parent_id = goal_named(owner, parent_name).id if parent_name else None
     goal_in = GoalCreate(name=name, description=description or "", parent_id=parent_id)
-    return goal_service.create_goal(owner=owner, goal_in=goal_in, max_goals=max_goals, actor=actor)
+    return goal_service.create_goal(caller=owner, goal_in=goal_in, max_goals=max_goals, actor=actor)
 
 
 def complete_goal(actor: User, user_name: str | None, name: str) -> GoalResult:
@@ -91,7 +91,7 @@ def complete_goal(actor: User, user_name: str | None, name: str) -> GoalResult:
     owner = user_named(actor, user_name)
     goal_id = goal_named(owner, name).id
     return goal_service.update_goal(
-        owner=owner, goal_id=goal_id, changes=GoalPatch(end=utcnow()), actor=actor
+        caller=owner, goal_id=goal_id, changes=GoalPatch(end=utcnow()), actor=actor
     )
 
 

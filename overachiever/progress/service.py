@@ -15,6 +15,7 @@ from ..core.db import db, read_transaction
 from ..core.errors import NotFound
 from ..core.types import utcnow
 from ..goals.queries import FOREST_SPANS, SUBTREE_SPANS
+from ..sharing import access
 from ..users.models import User
 from .forecast import Forecast, forecast
 from .sweep import Bucket, Point, bucket_ends, leaf_instants, series
@@ -61,17 +62,19 @@ def _burnup(
 
 def goal_burnup(
     *,
-    owner: User,
+    caller: User,
     goal_id: int,
     bucket: Bucket = "day",
     start: datetime | None = None,
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> Burnup:
-    """The burn-up of one of the owner's live goals: its live subtree as it is today."""
+    """The burn-up of a live goal the caller may read: its live subtree as it is today."""
     read_transaction()  # streamed with a server-side cursor on PostgreSQL
+    grant = access.readable(caller=caller, goal_id=goal_id)
     conn = db.session.connection()
-    rows = list(conn.execute(SUBTREE_SPANS.on(conn), {"root_id": goal_id, "owner_id": owner.id}))
+    params = {"root_id": goal_id, "owner_id": grant.owner_id}
+    rows = list(conn.execute(SUBTREE_SPANS.on(conn), params))
     if not rows:
         raise NotFound(f"goal {goal_id} not found")
     return _burnup(rows, bucket=bucket, start=start, end=end, now=now or utcnow())

@@ -43,5 +43,5 @@ def goal_burnup(goal_id: int, query: BurnupQuery) -> dict[str, Any]:
     """Leaves of the goal's live subtree started and done at the end of each bucket, and a
     forecast of when all will be done."""
     return service.goal_burnup(
-        owner=current_user(), goal_id=goal_id, bucket=query.bucket, start=query.from_, end=query.to
+        caller=current_user(), goal_id=goal_id, bucket=query.bucket, start=query.from_, end=query.to
     ).as_dict()

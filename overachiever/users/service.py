@@ -104,6 +104,15 @@ def _login_lookup(login: str) -> tuple[InstrumentedAttribute[str], str] | None:
     return User.name, login
 
 
+def find_by_login(login: str) -> User | None:
+    """The user a login names, by name or e-mail address as sign-in takes them, or None."""
+    found = _login_lookup(login)
+    if found is None:
+        return None
+    column, value = found
+    return db.session.execute(select(User).where(column == value)).scalar_one_or_none()
+
+
 def account_key(user_id: int) -> str:
     """The key under which the rate limits count one account's password checks."""
     return f"account:{user_id}"
@@ -234,6 +243,7 @@ def delete_user(actor: User, ref: int | str) -> None:
     target = resolve(actor, ref)
     from ..goals.models import Goal
     from ..history.models import GoalEvent, Operation
+    from ..sharing.models import Share
 
     # The owner's lock too: a goal write of this user in flight finishes first (or finds the
     # account gone), instead of deadlocking on the goals this deletes.
@@ -242,6 +252,10 @@ def delete_user(actor: User, ref: int | str) -> None:
             raise Conflict("the last administrator cannot be deleted")
         # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.
         session.execute(delete(Token).where(Token.user_id == target.id))
+        # Shares of their goals, and shares of others' goals with them.
+        session.execute(
+            delete(Share).where(or_(Share.owner_id == target.id, Share.user_id == target.id))
+        )
         session.execute(delete(Goal).where(Goal.owner_id == target.id))
         # Their history goes with them (events before operations, which they belong to).
         session.execute(delete(GoalEvent).where(GoalEvent.owner_id == target.id))

@@ -72,6 +72,21 @@ def import_limit() -> str:
     return str(current_app.config["IMPORT_LIMIT"])
 
 
+def share_limit() -> str:
+    """Shares made per account and per client address (OVERACHIEVER_SHARE_LIMIT)."""
+    return str(current_app.config["SHARE_LIMIT"])
+
+
+def share_limits(view: View) -> View:
+    """The sharing limits, per caller account and per client address, like sign-in's: a share
+    tells whether a name or e-mail address has an account."""
+    limited: Callable[..., Any] = limiter.limit(
+        share_limit, scope="share-account", key_func=caller_account
+    )(view)
+    limited = limiter.limit(share_limit, scope="share-address", key_func=client_address)(limited)
+    return cast(View, limited)
+
+
 def max_goals() -> int:
     """Goals per account, trash included (OVERACHIEVER_MAX_GOALS; 0: no limit)."""
     return int(current_app.config["MAX_GOALS"])

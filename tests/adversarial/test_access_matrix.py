@@ -29,6 +29,10 @@ PAIRS = [(a, v) for a in PRINCIPALS for v in PRINCIPALS if a != v]
 SCOPED = "scoped"  # a listing: 200, the caller's own data in it and none of the victim's
 # A count over the caller's goals (a burn-up): 200, counting the caller's one live leaf alone.
 COUNTED = "counted"
+# The goals shared with the caller: 200 and none (each principal shares only with OUTSIDER).
+NONE_SHARED = "none-shared"
+# A user who is no principal: every principal shares its top goal with them.
+OUTSIDER = "dave"
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Principal:
     token: int
     operation: int  # the operation that created `goal`
     cursor: str  # the changes feed's cursor after all of the above
+    share: int  # the share of `goal` with OUTSIDER
 
     @property
     def secrets(self) -> list[str]:
@@ -166,6 +171,26 @@ OPERATIONS: list[Operation] = [
         "changes-victim-cursor",
         lambda a, v: ("GET", f"{V2}/changes?after={v.cursor}", None, 422),
     ),
+    # ------------------------------------------------------------------------------- sharing
+    Operation(
+        "share-victim-goal",
+        lambda a, v: (
+            "POST",
+            f"{V2}/goals/{v.goal}/shares",
+            {"user": a.account.name, "role": "editor"},
+            404,
+        ),
+    ),
+    Operation("list-victim-shares", lambda a, v: ("GET", f"{V2}/goals/{v.goal}/shares", None, 404)),
+    Operation(
+        "revoke-victim-share",
+        lambda a, v: ("DELETE", f"{V2}/goals/{v.goal}/shares/{v.share}", None, 404),
+    ),
+    Operation(
+        "revoke-victim-share-by-own-goal",
+        lambda a, v: ("DELETE", f"{V2}/goals/{a.goal}/shares/{v.share}", None, 404),
+    ),
+    Operation("shared-with-me", lambda a, v: ("GET", f"{V2}/shared", None, NONE_SHARED)),
     # -------------------------------------------------------------------------------- tokens
     Operation("revoke-token", lambda a, v: ("DELETE", f"{V2}/tokens/{v.token}", None, 404)),
     Operation("list-tokens", lambda a, v: ("GET", f"{V2}/tokens", None, SCOPED)),
@@ -358,7 +383,18 @@ def world(app: Any) -> World:
         feed = client.get(f"{V2}/changes?limit=500", headers=h).get_json()
         assert not feed["more"]
         operation = events[-1]["operation_id"]
-        principals[name] = Principal(acct, top, child, trashed, token, operation, feed["cursor"])
+        principals[name] = Principal(
+            acct, top, child, trashed, token, operation, feed["cursor"], share=0
+        )
+    account(client, OUTSIDER)
+    for p in principals.values():
+        resp = client.post(
+            f"{V2}/goals/{p.goal}/shares",
+            json={"user": OUTSIDER, "role": "viewer"},
+            headers=p.account.headers,
+        )
+        assert resp.status_code == 201, resp.get_json()
+        p.share = resp.get_json()["id"]
     assert principals["admin"].account.is_admin
     assert not principals["alice"].account.is_admin
     return principals
@@ -415,6 +451,9 @@ def test_attempt_is_refused_and_changes_nothing(app, world, op, attacker, victim
         # Not empty by accident: the caller's own data is listed, and none of the victim's.
         assert _own_marker(a, url) in text
         assert _own_marker(v, url) not in text, f"{victim}'s data leaked to {attacker}"
+    elif expected == NONE_SHARED:
+        assert resp.status_code == 200, text[:500]
+        assert resp.get_json() == {"items": []}
     elif expected == COUNTED:
         assert resp.status_code == 200, text[:500]
         last = resp.get_json()["series"][-1]

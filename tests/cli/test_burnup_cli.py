@@ -18,11 +18,11 @@ def _alice_plans(cli: Any, api_app: Any) -> int:
     with api_app.app_context():
         alice = find_by_name("alice")
         start = now - timedelta(days=10)
-        root = service.create_goal(owner=alice, goal_in=GoalCreate(name="Plan", start=start))
+        root = service.create_goal(caller=alice, goal_in=GoalCreate(name="Plan", start=start))
         for i in range(4):
             end = now - timedelta(days=2 - i) if i < 2 else None
             child = GoalCreate(name=f"Step {i}", parent_id=root.goal.id, start=start, end=end)
-            service.create_goal(owner=alice, goal_in=child)
+            service.create_goal(caller=alice, goal_in=child)
     return int(root.goal.id)
 
 

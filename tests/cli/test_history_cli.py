@@ -14,8 +14,8 @@ def _alice_paints(cli: Any, api_app: Any) -> int:
     cli("users", "create", "alice", "--email", "a@example.com", "--password", "long enough pw")
     with api_app.app_context():
         alice = find_by_name("alice")
-        goal = service.create_goal(owner=alice, goal_in=GoalCreate(name="Paint")).goal.id
-        service.update_goal(owner=alice, goal_id=goal, changes=GoalPatch(name="Paint walls"))
+        goal = service.create_goal(caller=alice, goal_in=GoalCreate(name="Paint")).goal.id
+        service.update_goal(caller=alice, goal_id=goal, changes=GoalPatch(name="Paint walls"))
     return int(goal)
 
 

@@ -30,7 +30,7 @@ def add_goal(user: User, name: str, parent: Goal | None = None) -> Goal:
     data: dict[str, Any] = {"name": name}
     if parent is not None:
         data["parent_id"] = parent.id
-    goal: Goal = goal_service.create_goal(owner=user, goal_in=GoalCreate(**data)).goal
+    goal: Goal = goal_service.create_goal(caller=user, goal_in=GoalCreate(**data)).goal
     return goal
 
 

@@ -288,3 +288,30 @@ def test_an_undo_racing_a_move_never_makes_a_cycle(client, pool):
         for g in (a, b):
             assert _move(client, g, None)()[0] == 200
     print(f"\nundo against move: {ROTATIONS} rounds, {dict(outcomes)}")
+
+
+def test_an_owner_and_an_editor_moving_at_once_never_make_a_cycle(server, client, pool):
+    """The owner's lock serialises the editor's moves with the owner's: one wins, one is a cycle."""
+    shared = _create(client, "Shared")
+    a, b = _create(client, "A", shared), _create(client, "B", shared)
+    name = f"editor-{next(_users)}"
+    editor = Client(server.port, server.signup(name))
+    try:
+        status, body = client.json(
+            "POST", f"/api/v2/goals/{shared}/shares", {"user": name, "role": "editor"}
+        )
+        assert status == 201, body
+        wins: Counter[str] = Counter()
+        for round_ in range(ROTATIONS):
+            results = _at_once(pool, [_move(client, a, b), _move(editor, b, a)])
+            statuses = _statuses(results)
+            assert sorted(statuses) == [200, 409], (round_, results)
+            loser = results[statuses.index(409)][1]
+            assert loser["type"] == "urn:overachiever:problem:cycle", loser
+            wins["owner" if statuses[0] == 200 else "editor"] += 1
+            assert_forest_intact(client, [shared, a, b])
+            for g in (a, b):
+                assert _move(client, g, shared)()[0] == 200
+    finally:
+        editor.close()
+    print(f"\nowner against editor: {ROTATIONS} rounds, {dict(wins)}")

@@ -47,7 +47,7 @@ def make(ctx: Any) -> MakeGoal:
         data: dict[str, Any] = {"name": name, **fields}
         if parent_id is not None:
             data["parent_id"] = parent_id
-        return int(service.create_goal(owner=who, goal_in=GoalCreate(**data)).goal.id)
+        return int(service.create_goal(caller=who, goal_in=GoalCreate(**data)).goal.id)
 
     return _make
 
@@ -57,7 +57,7 @@ def build(ctx: Any) -> Callable[..., list[int]]:
     """Import nested trees through the service; returns the new ids in pre-order."""
 
     def _build(who: User, trees: list[dict[str, Any]], parent_id: int | None = None) -> list[int]:
-        return import_trees(owner=who, nodes=to_nodes(trees), parent_id=parent_id)
+        return import_trees(caller=who, nodes=to_nodes(trees), parent_id=parent_id)
 
     return _build
 

@@ -150,8 +150,8 @@ def test_postgresql_walks_each_goal_once_on_a_table_it_has_no_statistics_of(
     assert db.session.execute(queries.PLANNER_ROWS).scalar() == -1  # never analyzed
     top, middle, deepest = chain[0], chain[len(chain) // 2], chain[-1]
     reads: dict[str, Callable[[], Any]] = {
-        "goal": lambda: service.get_goal(owner=owner, goal_id=top),
-        "subtree": lambda: service.subtree(owner=owner, goal_id=top),
+        "goal": lambda: service.get_goal(caller=owner, goal_id=top),
+        "subtree": lambda: service.subtree(caller=owner, goal_id=top),
         "page": lambda: results.stats_for([top, middle, deepest]),
         "ancestors": lambda: ancestor_path(0, deepest),
         "goal in the middle": lambda: find_live(owner.id, middle),
@@ -161,7 +161,7 @@ def test_postgresql_walks_each_goal_once_on_a_table_it_has_no_statistics_of(
     # without statistics: read whole at each level, a walk read 2 000 x 2 000 entries.
     assert all(rows < 4 * len(chain) for rows in costs.values()), costs
     assert costs["goal in the middle"] < 10, costs
-    assert service.get_goal(owner=owner, goal_id=top).stats.descendants_count == len(chain) - 1
+    assert service.get_goal(caller=owner, goal_id=top).stats.descendants_count == len(chain) - 1
 
 
 def test_postgresql_walks_a_wide_goal_once_after_analyze(owner: User, build: Build) -> None:
@@ -174,11 +174,11 @@ def test_postgresql_walks_a_wide_goal_once_after_analyze(owner: User, build: Bui
     db.session.execute(text("ANALYZE goals"))
     db.session.commit()
     costs = {
-        "subtree": cost(lambda: service.subtree(owner=owner, goal_id=top)),
-        "goal": cost(lambda: service.get_goal(owner=owner, goal_id=top)),
+        "subtree": cost(lambda: service.subtree(caller=owner, goal_id=top)),
+        "goal": cost(lambda: service.get_goal(caller=owner, goal_id=top)),
     }
     assert all(rows < 10 * 2001 for rows in costs.values()), costs
-    assert service.get_goal(owner=owner, goal_id=top).stats.children_count == 2000
+    assert service.get_goal(caller=owner, goal_id=top).stats.children_count == 2000
 
 
 # ---------------------------------------------------------------------------- against today's
@@ -217,7 +217,7 @@ def test_roll_ups_of_any_page_equal_those_of_each_goal_alone(
     ids = build(owner, _random_trees(rnd, 150))
     for goal_id in rnd.sample(ids, 6):  # trashed goals leave the roll-ups of their ancestors
         if service.forest(owner=owner).rows.get(goal_id) is not None:
-            service.trash_goal(owner=owner, goal_id=goal_id, retention=RETENTION)
+            service.trash_goal(caller=owner, goal_id=goal_id, retention=RETENTION)
     live = list(service.forest(owner=owner).rows)
     expected = reference_tree.stats(service.forest(owner=owner))
     pages = [

@@ -71,11 +71,11 @@ def ends(*ids: int) -> list[Any]:
 
 
 def complete(owner: User, goal_id: int, at: Any = T0 + H) -> None:
-    service.update_goal(owner=owner, goal_id=goal_id, changes=edit(end=at))
+    service.update_goal(caller=owner, goal_id=goal_id, changes=edit(end=at))
 
 
 def reopen(owner: User, goal_id: int) -> None:
-    service.update_goal(owner=owner, goal_id=goal_id, changes=edit(end=None))
+    service.update_goal(caller=owner, goal_id=goal_id, changes=edit(end=None))
 
 
 def put(owner: User, goal_id: int, **fields: Any) -> None:
@@ -90,7 +90,7 @@ def put(owner: User, goal_id: int, **fields: Any) -> None:
         "due": goal.due,
         **fields,
     }
-    service.update_goal(owner=owner, goal_id=goal_id, changes=GoalPut(**body))
+    service.update_goal(caller=owner, goal_id=goal_id, changes=GoalPut(**body))
 
 
 def undo_last(owner: User) -> None:
@@ -119,7 +119,7 @@ def test_cascade_gives_open_descendants_its_end_and_leaves_the_rest(
             }
         ],
     )
-    service.trash_goal(owner=owner, goal_id=gone, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=gone, retention=RETENTION)
     complete(owner, root, T0 + H)
     assert ends(root, a, a1, b, gone) == [T0 + H, T0 + H, T0 + H, early, None]
     assert_record_matches(owner.id)
@@ -199,7 +199,7 @@ def test_restoring_a_done_cascade_goal_completes_nothing(owner: User, make: Make
         lambda: trash.restore(owner=owner, goal_id=root, retention=RETENTION),
         lambda: undo_last(owner),
     ):
-        service.trash_goal(owner=owner, goal_id=root, retention=RETENTION)
+        service.trash_goal(caller=owner, goal_id=root, retention=RETENTION)
         put_back()
         assert ends(root, child) == [T0 + H, None]
     assert_record_matches(owner.id)
@@ -295,13 +295,13 @@ def test_auto_reopens_for_an_open_child_created_imported_moved_in_or_restored(
     assert end_of(auto) == done
 
     outside = make(owner, "outside", start=T0)
-    service.update_goal(owner=owner, goal_id=outside, changes=edit(parent_id=auto))
+    service.update_goal(caller=owner, goal_id=outside, changes=edit(parent_id=auto))
     assert end_of(auto) is None
-    service.update_goal(owner=owner, goal_id=outside, changes=edit(parent_id=None))
+    service.update_goal(caller=owner, goal_id=outside, changes=edit(parent_id=None))
     assert end_of(auto) == done  # moved out again: done again
 
-    service.update_goal(owner=owner, goal_id=outside, changes=edit(parent_id=auto))
-    service.trash_goal(owner=owner, goal_id=outside, retention=RETENTION)
+    service.update_goal(caller=owner, goal_id=outside, changes=edit(parent_id=auto))
+    service.trash_goal(caller=owner, goal_id=outside, retention=RETENTION)
     assert end_of(auto) == done  # the open child trashed
     trash.restore(owner=owner, goal_id=outside, retention=RETENTION)
     assert end_of(auto) is None
@@ -313,21 +313,21 @@ def test_auto_completes_when_its_last_open_child_is_trashed_or_moved_out(
 ) -> None:
     auto, a, b = _auto_with_children(owner, build)
     complete(owner, a)
-    service.trash_goal(owner=owner, goal_id=b, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=b, retention=RETENTION)
     assert end_of(auto) == T0 + H
     trash.restore(owner=owner, goal_id=b, retention=RETENTION)
     assert end_of(auto) is None
-    service.update_goal(owner=owner, goal_id=b, changes=edit(parent_id=None))
+    service.update_goal(caller=owner, goal_id=b, changes=edit(parent_id=None))
     assert end_of(auto) == T0 + H
     # Its last live child gone, it has none: open.
-    service.trash_goal(owner=owner, goal_id=a, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=a, retention=RETENTION)
     assert end_of(auto) is None
 
 
 def test_set_to_auto_it_settles_at_once(owner: User, build: Build, make: MakeGoal) -> None:
     parent, a = build(owner, [{"name": "p", "start": T0, "children": [{"name": "a"}]}])
     complete(owner, a, T0 + 2 * H)
-    service.update_goal(owner=owner, goal_id=parent, changes=edit(completion="auto"))
+    service.update_goal(caller=owner, goal_id=parent, changes=edit(completion="auto"))
     assert end_of(parent) == T0 + 2 * H
     lonely = make(owner, "lonely", start=T0, end=T0 + H)
     # Done by hand with no child: setting it to auto reopens it.
@@ -363,10 +363,10 @@ def test_an_explicit_end_on_an_auto_goal_is_refused(owner: User, make: MakeGoal,
         "patch": lambda: complete(owner, goal),
         "put": lambda: put(owner, goal, end=T0 + H),
         "create": lambda: service.create_goal(
-            owner=owner, goal_in=new_goal(name="x", end=T0 + H, completion="auto")
+            caller=owner, goal_in=new_goal(name="x", end=T0 + H, completion="auto")
         ),
         "import": lambda: import_trees(
-            owner=owner,
+            caller=owner,
             nodes=to_nodes(
                 [{"name": "x", "children": [{"name": "z", "end": T0 + H, "completion": "auto"}]}]
             ),
@@ -382,10 +382,10 @@ def test_an_explicit_end_on_an_auto_goal_is_refused(owner: User, make: MakeGoal,
 def test_an_unchanged_end_on_an_auto_goal_is_accepted(owner: User, make: MakeGoal) -> None:
     goal = make(owner, "auto", start=T0, completion="auto")
     put(owner, goal, name="renamed")  # a PUT sends the end it has: no conflict
-    service.update_goal(owner=owner, goal_id=goal, changes=edit(end=None))
+    service.update_goal(caller=owner, goal_id=goal, changes=edit(end=None))
     # Setting the rule to auto along with an end it already has.
     manual = make(owner, "manual", start=T0)
-    service.update_goal(owner=owner, goal_id=manual, changes=edit(completion="auto", end=None))
+    service.update_goal(caller=owner, goal_id=manual, changes=edit(completion="auto", end=None))
     assert ends(goal, manual) == [None, None]
 
 
@@ -413,7 +413,7 @@ def test_a_chain_of_auto_goals_completes_from_its_leaf_in_constant_statements(
             )
             for i in range(depth)
         ]
-        ids = import_trees(owner=owner, nodes=nodes, parent_id=None)
+        ids = import_trees(caller=owner, nodes=nodes, parent_id=None)
         with count_queries() as log:
             complete(owner, ids[-1])
         counts.append(log.count)
@@ -449,7 +449,7 @@ def test_strict_refuses_completion_with_open_descendants_and_changes_nothing(
     assert refused.value.extra["open"] == sorted([a1, b])
     assert goal_state(owner.id) == before
     assert len(operations_of(owner.id)) == ops
-    service.trash_goal(owner=owner, goal_id=a1, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=a1, retention=RETENTION)
     complete(owner, b)
     complete(owner, root)  # a trashed descendant does not count
     assert end_of(root) == T0 + H
@@ -480,9 +480,9 @@ def test_a_strict_goal_done_with_open_descendants_can_be_trashed_and_come_back(
     root = make(owner, "root", start=T0, completion="strict")
     complete(owner, root)
     child = make(owner, "child", root, start=T0)
-    service.trash_goal(owner=owner, goal_id=root, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=root, retention=RETENTION)
     trash.restore(owner=owner, goal_id=root, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=root, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=root, retention=RETENTION)
     undo_last(owner)
     assert ends(root, child) == [T0 + H, None]
 
@@ -638,7 +638,7 @@ def test_dry_runs_plan_what_the_real_change_records(owner: User, build: Build) -
     created = _dry_then_real(
         owner,
         lambda: service.create_goal(
-            owner=owner, goal_in=new_goal(name="new", parent_id=root, position=0, start=T0)
+            caller=owner, goal_in=new_goal(name="new", parent_id=root, position=0, start=T0)
         ),
     )
     assert {c["goal_id"] for c in created} >= {None, a, b}
@@ -646,7 +646,7 @@ def test_dry_runs_plan_what_the_real_change_records(owner: User, build: Build) -
     imported = _dry_then_real(
         owner,
         lambda: import_trees(
-            owner=owner,
+            caller=owner,
             nodes=to_nodes(_started([{"name": "tree", "children": [{"name": "leaf"}]}])),
             parent_id=top,
         ),
@@ -657,7 +657,7 @@ def test_dry_runs_plan_what_the_real_change_records(owner: User, build: Build) -
     # delete: the trash of a subtree, and the auto parent it reopens or completes
     trashed = _dry_then_real(
         owner,
-        lambda: service.trash_goal(owner=owner, goal_id=root, retention=RETENTION),
+        lambda: service.trash_goal(caller=owner, goal_id=root, retention=RETENTION),
     )
     assert {(c["field"], c["before"], c["after"]) for c in trashed if c["goal_id"] == root} == {
         ("trashed", False, True)
@@ -676,10 +676,10 @@ def test_a_refused_dry_run_raises_as_the_real_change(owner: User, make: MakeGoal
     with pytest.raises(RuleConflict):
         dry_run(
             lambda: service.create_goal(
-                owner=owner, goal_in=new_goal(name="x", end=T0 + H, completion="auto")
+                caller=owner, goal_in=new_goal(name="x", end=T0 + H, completion="auto")
             )
         )
     with pytest.raises(NotFound):
-        dry_run(lambda: service.trash_goal(owner=owner, goal_id=10**9, retention=RETENTION))
+        dry_run(lambda: service.trash_goal(caller=owner, goal_id=10**9, retention=RETENTION))
     db.session.rollback()
     assert goal_state(owner.id) == before

@@ -356,7 +356,7 @@ class CompletionModel(RuleBasedStateMachine):
             return state
 
         outcome = self.run(
-            lambda: service.create_goal(owner=self.owner, goal_in=goal_in),
+            lambda: service.create_goal(caller=self.owner, goal_in=goal_in),
             self.planner(change),
             dry,
         )
@@ -402,7 +402,7 @@ class CompletionModel(RuleBasedStateMachine):
             g.start, g.end, g.rule, g.parent = start, end, completion, parent
 
         outcome = self.run(
-            lambda: service.update_goal(owner=self.owner, goal_id=goal_id, changes=changes),
+            lambda: service.update_goal(caller=self.owner, goal_id=goal_id, changes=changes),
             self.planner(change),
             dry,
         )
@@ -455,7 +455,7 @@ class CompletionModel(RuleBasedStateMachine):
                 state[i].trash_root = goal_id
 
         outcome = self.run(
-            lambda: service.trash_goal(owner=self.owner, goal_id=goal_id, retention=RETENTION),
+            lambda: service.trash_goal(caller=self.owner, goal_id=goal_id, retention=RETENTION),
             self.planner(change),
             dry,
         )
@@ -539,7 +539,7 @@ class CompletionModel(RuleBasedStateMachine):
             return fixed
 
         outcome = self.run(
-            lambda: import_trees(owner=self.owner, nodes=to_nodes([trees[0]]), parent_id=parent),
+            lambda: import_trees(caller=self.owner, nodes=to_nodes([trees[0]]), parent_id=parent),
             self.planner(change),
             dry,
         )

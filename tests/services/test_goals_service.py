@@ -48,7 +48,7 @@ from tests.support.services import (
 def test_create_top_level_goal(owner: User) -> None:
     before = datetime.now(UTC)
     view = service.create_goal(
-        owner=owner, goal_in=new_goal(name="Learn Rust", description="the book")
+        caller=owner, goal_in=new_goal(name="Learn Rust", description="the book")
     )
     after = datetime.now(UTC)
     goal = view.goal
@@ -62,18 +62,18 @@ def test_create_top_level_goal(owner: User) -> None:
     assert goal.version == 1
     assert view.stats.progress == 0.0
     assert view.as_dict()["children_count"] == 0
-    fetched = service.get_goal(owner=owner, goal_id=goal.id)
+    fetched = service.get_goal(caller=owner, goal_id=goal.id)
     assert fetched.goal.name == "Learn Rust"
     assert fetched.etag == view.etag
-    assert service.create_goal(owner=owner, goal_in=new_goal(name="Second")).goal.position == 1
+    assert service.create_goal(caller=owner, goal_in=new_goal(name="Second")).goal.position == 1
 
 
 def test_create_done_goal_and_explicit_times(owner: User) -> None:
     view = service.create_goal(
-        owner=owner, goal_in=new_goal(name="Done", start=T0, end=T0 + timedelta(days=1), due=T0)
+        caller=owner, goal_in=new_goal(name="Done", start=T0, end=T0 + timedelta(days=1), due=T0)
     )
     assert view.stats.progress == 1.0
-    goal = service.get_goal(owner=owner, goal_id=view.goal.id).goal
+    goal = service.get_goal(caller=owner, goal_id=view.goal.id).goal
     assert goal.start == T0
     assert goal.end == T0 + timedelta(days=1)
     assert goal.due == T0
@@ -82,37 +82,37 @@ def test_create_done_goal_and_explicit_times(owner: User) -> None:
 def test_create_end_before_start_is_invalid(owner: User) -> None:
     with pytest.raises(Invalid):
         service.create_goal(
-            owner=owner, goal_in=new_goal(name="x", start=T0, end=T0 - timedelta(seconds=1))
+            caller=owner, goal_in=new_goal(name="x", start=T0, end=T0 - timedelta(seconds=1))
         )
     assert live_count(owner) == 0
 
 
 def test_create_under_parent(owner: User, make: MakeGoal) -> None:
     parent = make(owner, "Parent")
-    view = service.create_goal(owner=owner, goal_in=new_goal(name="Child", parent_id=parent))
+    view = service.create_goal(caller=owner, goal_in=new_goal(name="Child", parent_id=parent))
     assert view.goal.parent_id == parent
     assert view.goal.position == 0
-    stats = service.get_goal(owner=owner, goal_id=parent).stats
+    stats = service.get_goal(caller=owner, goal_id=parent).stats
     assert (stats.children_count, stats.descendants_count) == (1, 1)
 
 
 def test_create_at_position_shifts_later_siblings(owner: User, make: MakeGoal) -> None:
     parent = make(owner, "P")
     a, b, c = (make(owner, n, parent) for n in "abc")
-    versions = {g: service.get_goal(owner=owner, goal_id=g).goal.version for g in (a, b, c)}
+    versions = {g: service.get_goal(caller=owner, goal_id=g).goal.version for g in (a, b, c)}
     x = service.create_goal(
-        owner=owner, goal_in=new_goal(name="x", parent_id=parent, position=1)
+        caller=owner, goal_in=new_goal(name="x", parent_id=parent, position=1)
     ).goal.id
     assert children(owner, parent) == ["a", "x", "b", "c"]
-    positions = {g: service.get_goal(owner=owner, goal_id=g).goal.position for g in (a, x, b, c)}
+    positions = {g: service.get_goal(caller=owner, goal_id=g).goal.position for g in (a, x, b, c)}
     assert positions == {a: 0, x: 1, b: 2, c: 3}
     # Shifted siblings changed, so their versions (ETags) moved; a did not.
-    assert service.get_goal(owner=owner, goal_id=a).goal.version == versions[a]
-    assert service.get_goal(owner=owner, goal_id=b).goal.version > versions[b]
-    assert service.get_goal(owner=owner, goal_id=c).goal.version > versions[c]
+    assert service.get_goal(caller=owner, goal_id=a).goal.version == versions[a]
+    assert service.get_goal(caller=owner, goal_id=b).goal.version > versions[b]
+    assert service.get_goal(caller=owner, goal_id=c).goal.version > versions[c]
     # Inserting at the front, at the top level, leaves the other parent's children alone.
     make(owner, "Q")
-    service.create_goal(owner=owner, goal_in=new_goal(name="first", position=0))
+    service.create_goal(caller=owner, goal_in=new_goal(name="first", position=0))
     assert children(owner) == ["first", "P", "Q"]
     assert children(owner, parent) == ["a", "x", "b", "c"]
 
@@ -122,14 +122,14 @@ def test_name_clash_among_live_siblings(owner: User, make: MakeGoal) -> None:
     make(owner, "dup", parent)
     make(owner, "top")
     with pytest.raises(NameConflict):
-        service.create_goal(owner=owner, goal_in=new_goal(name="dup", parent_id=parent))
+        service.create_goal(caller=owner, goal_in=new_goal(name="dup", parent_id=parent))
     with pytest.raises(NameConflict):
-        service.create_goal(owner=owner, goal_in=new_goal(name="top"))
+        service.create_goal(caller=owner, goal_in=new_goal(name="top"))
     with pytest.raises(NameConflict):
-        service.create_goal(owner=owner, goal_in=new_goal(name="top", position=0))
+        service.create_goal(caller=owner, goal_in=new_goal(name="top", position=0))
     assert live_count(owner) == 3
     # A failed insert at a position shifted nothing.
-    assert service.get_goal(owner=owner, goal_id=parent).goal.position == 0
+    assert service.get_goal(caller=owner, goal_id=parent).goal.position == 0
 
 
 def test_same_name_allowed_elsewhere(owner: User, other: User, make: MakeGoal) -> None:
@@ -148,7 +148,7 @@ def test_same_name_allowed_elsewhere(owner: User, other: User, make: MakeGoal) -
 
 def test_name_of_a_trashed_sibling_is_free(owner: User, make: MakeGoal) -> None:
     old = make(owner, "name")
-    service.trash_goal(owner=owner, goal_id=old, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=old, retention=RETENTION)
     new = make(owner, "name")
     assert new != old
 
@@ -163,9 +163,9 @@ def test_create_under_unreachable_parent_is_not_found(
         parent = 987654
     else:
         parent = make(owner, "gone")
-        service.trash_goal(owner=owner, goal_id=parent, retention=RETENTION)
+        service.trash_goal(caller=owner, goal_id=parent, retention=RETENTION)
     with pytest.raises(NotFound):
-        service.create_goal(owner=owner, goal_in=new_goal(name="child", parent_id=parent))
+        service.create_goal(caller=owner, goal_in=new_goal(name="child", parent_id=parent))
     assert live_count(owner) == 0
     assert [
         r[0] for r in db.session.execute(select(Goal.name).where(Goal.parent_id.is_not(None)))
@@ -177,19 +177,20 @@ def test_create_under_unreachable_parent_is_not_found(
 
 def test_rename_bumps_version_and_updated_at(owner: User, make: MakeGoal) -> None:
     g = make(owner, "old")
-    before = service.get_goal(owner=owner, goal_id=g).goal
+    before = service.get_goal(caller=owner, goal_id=g).goal
     v1, updated1 = before.version, before.updated_at
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(name="new", description="d"))
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(name="new", description="d"))
     assert (view.goal.name, view.goal.description) == ("new", "d")
     assert view.goal.version == v1 + 1
     assert view.goal.updated_at >= updated1
-    assert service.get_goal(owner=owner, goal_id=g).goal.name == "new"
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(due=T0))
+    assert service.get_goal(caller=owner, goal_id=g).goal.name == "new"
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(due=T0))
     assert view.goal.version == v1 + 2
-    assert service.get_goal(owner=owner, goal_id=g).goal.due == T0
+    assert service.get_goal(caller=owner, goal_id=g).goal.due == T0
     # Keeping one's own name is no clash.
     assert (
-        service.update_goal(owner=owner, goal_id=g, changes=edit(name="new")).goal.version == v1 + 3
+        service.update_goal(caller=owner, goal_id=g, changes=edit(name="new")).goal.version
+        == v1 + 3
     )
 
 
@@ -197,9 +198,9 @@ def test_rename_to_a_sibling_name_conflicts(owner: User, make: MakeGoal) -> None
     make(owner, "a")
     b = make(owner, "b")
     with pytest.raises(NameConflict):
-        service.update_goal(owner=owner, goal_id=b, changes=edit(name="a"))
-    assert service.get_goal(owner=owner, goal_id=b).goal.name == "b"
-    assert service.get_goal(owner=owner, goal_id=b).goal.version == 1
+        service.update_goal(caller=owner, goal_id=b, changes=edit(name="a"))
+    assert service.get_goal(caller=owner, goal_id=b).goal.name == "b"
+    assert service.get_goal(caller=owner, goal_id=b).goal.version == 1
 
 
 def test_move_under_another_parent(owner: User, make: MakeGoal) -> None:
@@ -209,13 +210,13 @@ def test_move_under_another_parent(owner: User, make: MakeGoal) -> None:
     make(owner, "q2", q)
     g = make(owner, "g", p)
     make(owner, "g-child", g)
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=q))
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(parent_id=q))
     assert view.goal.parent_id == q
     assert view.goal.position == 2  # appended after Q's children
     assert children(owner, q) == ["q1", "q2", "g"]
-    assert service.get_goal(owner=owner, goal_id=p).stats.children_count == 0
+    assert service.get_goal(caller=owner, goal_id=p).stats.children_count == 0
     assert (
-        service.get_goal(owner=owner, goal_id=q).stats.descendants_count == 4
+        service.get_goal(caller=owner, goal_id=q).stats.descendants_count == 4
     )  # q1, q2, g, g-child
     assert shape(service.forest(owner=owner)) == [
         ["P", []],
@@ -228,21 +229,21 @@ def test_move_to_position_and_reorder(owner: User, make: MakeGoal) -> None:
     for n in "abc":
         make(owner, n, p)
     g = make(owner, "g")
-    service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=p, position=1))
+    service.update_goal(caller=owner, goal_id=g, changes=edit(parent_id=p, position=1))
     assert children(owner, p) == ["a", "g", "b", "c"]
     c = service.list_goals(owner=owner, query=GoalListQuery(parent=str(p), q="c"))[0][0].goal.id
-    service.update_goal(owner=owner, goal_id=c, changes=edit(position=0))
+    service.update_goal(caller=owner, goal_id=c, changes=edit(position=0))
     assert children(owner, p) == ["c", "a", "g", "b"]
 
 
 def test_move_to_top_level(owner: User, make: MakeGoal) -> None:
     p = make(owner, "P")
     g = make(owner, "g", p)
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=None))
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(parent_id=None))
     assert view.goal.parent_id is None
     assert view.goal.position == 1
     assert children(owner) == ["P", "g"]
-    assert service.get_goal(owner=owner, goal_id=p).stats.children_count == 0
+    assert service.get_goal(caller=owner, goal_id=p).stats.children_count == 0
 
 
 def test_move_into_a_name_clash_conflicts(owner: User, make: MakeGoal) -> None:
@@ -250,12 +251,12 @@ def test_move_into_a_name_clash_conflicts(owner: User, make: MakeGoal) -> None:
     make(owner, "g", p)
     g = make(owner, "g")
     with pytest.raises(NameConflict):
-        service.update_goal(owner=owner, goal_id=g, changes=edit(parent_id=p))
-    assert service.get_goal(owner=owner, goal_id=g).goal.parent_id is None
+        service.update_goal(caller=owner, goal_id=g, changes=edit(parent_id=p))
+    assert service.get_goal(caller=owner, goal_id=g).goal.parent_id is None
     # Moving and renaming at once is fine.
     assert (
         service.update_goal(
-            owner=owner, goal_id=g, changes=edit(parent_id=p, name="h")
+            caller=owner, goal_id=g, changes=edit(parent_id=p, name="h")
         ).goal.parent_id
         == p
     )
@@ -268,13 +269,13 @@ def test_move_that_would_make_a_cycle(owner: User, make: MakeGoal) -> None:
     d = make(owner, "d", c)
     make(owner, "side", a)
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner=owner, goal_id=b, changes=edit(parent_id=d))
+        service.update_goal(caller=owner, goal_id=b, changes=edit(parent_id=d))
     assert info.value.extra["path"] == [b, c, d]
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner=owner, goal_id=a, changes=edit(parent_id=c))
+        service.update_goal(caller=owner, goal_id=a, changes=edit(parent_id=c))
     assert info.value.extra["path"] == [a, b, c]
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner=owner, goal_id=c, changes=edit(parent_id=c))
+        service.update_goal(caller=owner, goal_id=c, changes=edit(parent_id=c))
     assert info.value.extra["path"] == [c]
     # Nothing moved.
     assert shape(service.forest(owner=owner)) == [
@@ -282,22 +283,22 @@ def test_move_that_would_make_a_cycle(owner: User, make: MakeGoal) -> None:
     ]
     # Moving down into a sibling branch is no cycle.
     assert (
-        service.update_goal(owner=owner, goal_id=d, changes=edit(parent_id=a)).goal.parent_id == a
+        service.update_goal(caller=owner, goal_id=d, changes=edit(parent_id=a)).goal.parent_id == a
     )
 
 
 def test_update_end_before_start_is_invalid(owner: User, make: MakeGoal) -> None:
     g = make(owner, "g", start=T0)
     with pytest.raises(Invalid):
-        service.update_goal(owner=owner, goal_id=g, changes=edit(end=T0 - timedelta(days=1)))
-    service.update_goal(owner=owner, goal_id=g, changes=edit(end=T0 + timedelta(days=1)))
+        service.update_goal(caller=owner, goal_id=g, changes=edit(end=T0 - timedelta(days=1)))
+    service.update_goal(caller=owner, goal_id=g, changes=edit(end=T0 + timedelta(days=1)))
     with pytest.raises(Invalid):
-        service.update_goal(owner=owner, goal_id=g, changes=edit(start=T0 + timedelta(days=2)))
+        service.update_goal(caller=owner, goal_id=g, changes=edit(start=T0 + timedelta(days=2)))
     with pytest.raises(Invalid):
-        service.update_goal(owner=owner, goal_id=g, changes=edit(name=None))
+        service.update_goal(caller=owner, goal_id=g, changes=edit(name=None))
     with pytest.raises(Invalid):
-        service.update_goal(owner=owner, goal_id=g, changes=edit(owner_id=5))
-    goal = service.get_goal(owner=owner, goal_id=g).goal
+        service.update_goal(caller=owner, goal_id=g, changes=edit(owner_id=5))
+    goal = service.get_goal(caller=owner, goal_id=g).goal
     assert (goal.start, goal.end) == (T0, T0 + timedelta(days=1))
 
 
@@ -306,17 +307,17 @@ def test_complete_and_reopen(owner: User, make: MakeGoal) -> None:
     g = make(owner, "g", p)
     make(owner, "h", p)
     finish = datetime.now(UTC) + timedelta(minutes=1)
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(end=finish))
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(end=finish))
     assert view.goal.end == finish
     assert view.stats.progress == 1.0
-    parent = service.get_goal(owner=owner, goal_id=p).stats
+    parent = service.get_goal(caller=owner, goal_id=p).stats
     assert parent.done_descendants_count == 1
     assert parent.progress == 0.5
-    view = service.update_goal(owner=owner, goal_id=g, changes=edit(end=None))
+    view = service.update_goal(caller=owner, goal_id=g, changes=edit(end=None))
     assert view.goal.end is None
     assert view.stats.progress == 0.0
-    assert service.get_goal(owner=owner, goal_id=p).stats.done_descendants_count == 0
-    assert service.get_goal(owner=owner, goal_id=g).goal.version == 3
+    assert service.get_goal(caller=owner, goal_id=p).stats.done_descendants_count == 0
+    assert service.get_goal(caller=owner, goal_id=g).goal.version == 3
 
 
 def test_if_match_precondition(owner: User, make: MakeGoal) -> None:
@@ -327,28 +328,30 @@ def test_if_match_precondition(owner: User, make: MakeGoal) -> None:
         seen.append(etag)
         return True
 
-    current = service.get_goal(owner=owner, goal_id=g).etag
-    service.update_goal(owner=owner, goal_id=g, changes=edit(name="h"), if_match=accept)
+    current = service.get_goal(caller=owner, goal_id=g).etag
+    service.update_goal(caller=owner, goal_id=g, changes=edit(name="h"), if_match=accept)
     assert seen == [current]
     with pytest.raises(PreconditionFailed) as info:
         service.update_goal(
-            owner=owner, goal_id=g, changes=edit(name="i"), if_match=lambda etag: False
+            caller=owner, goal_id=g, changes=edit(name="i"), if_match=lambda etag: False
         )
-    assert info.value.extra["current_etag"] == f'"{service.get_goal(owner=owner, goal_id=g).etag}"'
-    assert service.get_goal(owner=owner, goal_id=g).goal.name == "h"
+    assert info.value.extra["current_etag"] == f'"{service.get_goal(caller=owner, goal_id=g).etag}"'
+    assert service.get_goal(caller=owner, goal_id=g).goal.name == "h"
     with pytest.raises(PreconditionFailed):
-        service.trash_goal(owner=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: False)
+        service.trash_goal(
+            caller=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: False
+        )
     assert live_count(owner) == 1
-    service.trash_goal(owner=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: True)
+    service.trash_goal(caller=owner, goal_id=g, retention=RETENTION, if_match=lambda etag: True)
     assert live_count(owner) == 0
 
 
 def test_etag_changes_when_a_descendant_changes(owner: User, make: MakeGoal) -> None:
     p = make(owner, "P")
     g = make(owner, "g", p)
-    before = service.get_goal(owner=owner, goal_id=p).etag
-    service.update_goal(owner=owner, goal_id=g, changes=edit(end=datetime.now(UTC)))
-    assert service.get_goal(owner=owner, goal_id=p).etag != before
+    before = service.get_goal(caller=owner, goal_id=p).etag
+    service.update_goal(caller=owner, goal_id=g, changes=edit(end=datetime.now(UTC)))
+    assert service.get_goal(caller=owner, goal_id=p).etag != before
 
 
 # ---------------------------------------------------------------------------- list_goals
@@ -485,7 +488,7 @@ def test_list_paging(owner: User, listed: dict[str, int]) -> None:
 
 
 def test_list_leaves_out_trashed_goals(owner: User, listed: dict[str, int]) -> None:
-    service.trash_goal(owner=owner, goal_id=listed["alpha"], retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=listed["alpha"], retention=RETENTION)
     views, total = service.list_goals(owner=owner, query=GoalListQuery(sort="name"))
     assert (names(views), total) == (["bravo", "charlie"], 2)
     with pytest.raises(NotFound):
@@ -521,7 +524,7 @@ def test_roll_ups_of_a_hand_computed_tree(owner: User, build: Build) -> None:
     assert stats[b].done_descendants_count == 0
     assert stats[c].progress == 0.0
     assert stats[b1].progress == 0.0
-    view = service.get_goal(owner=owner, goal_id=root).as_dict()
+    view = service.get_goal(caller=owner, goal_id=root).as_dict()
     assert {k: view[k] for k in ("children_count", "descendants_count")} == {
         "children_count": 3,
         "descendants_count": 7,
@@ -529,9 +532,9 @@ def test_roll_ups_of_a_hand_computed_tree(owner: User, build: Build) -> None:
     assert view["progress"] == pytest.approx(0.6)
     assert results.stats_for([]) == {}
     # Trashed goals leave the roll-ups.
-    service.trash_goal(owner=owner, goal_id=c, retention=RETENTION)
-    assert service.get_goal(owner=owner, goal_id=root).stats.progress == pytest.approx(3 / 4)
-    assert service.get_goal(owner=owner, goal_id=root).stats.descendants_count == 6
+    service.trash_goal(caller=owner, goal_id=c, retention=RETENTION)
+    assert service.get_goal(caller=owner, goal_id=root).stats.progress == pytest.approx(3 / 4)
+    assert service.get_goal(caller=owner, goal_id=root).stats.descendants_count == 6
     assert {a1, a2, b2} <= set(stats)
 
 
@@ -552,17 +555,17 @@ def test_forest_and_subtree(owner: User, other: User, build: Build, make: MakeGo
     assert forest.roots == [one, two]
     assert forest.children[one] == [x, y]
     assert shape(forest) == [["one", [["x", []], ["y", [["z", []]]]]], ["two", []]]
-    sub = service.subtree(owner=owner, goal_id=y)
+    sub = service.subtree(caller=owner, goal_id=y)
     assert sub.roots == [y]
     assert set(sub.rows) == {y, z}
     assert sub.rows[y].parent_id == one
     items = orjson.loads(b"".join(flat_json(sub)))["items"]
     assert [(i["id"], i["depth"]) for i in items] == [(y, 0), (z, 1)]
-    service.trash_goal(owner=owner, goal_id=z, retention=RETENTION)
-    assert set(service.subtree(owner=owner, goal_id=y).rows) == {y}
+    service.trash_goal(caller=owner, goal_id=z, retention=RETENTION)
+    assert set(service.subtree(caller=owner, goal_id=y).rows) == {y}
     assert z not in service.forest(owner=owner).rows
     with pytest.raises(NotFound):
-        service.subtree(owner=owner, goal_id=z)
+        service.subtree(caller=owner, goal_id=z)
 
 
 # ---------------------------------------------------------------------------- owners
@@ -575,14 +578,16 @@ def test_another_owners_goal_is_not_found_everywhere(
     their_child = make(other, "child", theirs)
     mine = make(owner, "mine")
     attempts: list[Callable[[], Any]] = [
-        lambda: service.get_goal(owner=owner, goal_id=theirs),
-        lambda: service.subtree(owner=owner, goal_id=theirs),
+        lambda: service.get_goal(caller=owner, goal_id=theirs),
+        lambda: service.subtree(caller=owner, goal_id=theirs),
         lambda: service.list_goals(owner=owner, query=GoalListQuery(parent=str(theirs))),
-        lambda: service.update_goal(owner=owner, goal_id=theirs, changes=edit(name="mine now")),
-        lambda: service.update_goal(owner=owner, goal_id=mine, changes=edit(parent_id=theirs)),
-        lambda: service.update_goal(owner=owner, goal_id=their_child, changes=edit(parent_id=mine)),
-        lambda: service.create_goal(owner=owner, goal_in=new_goal(name="n", parent_id=theirs)),
-        lambda: service.trash_goal(owner=owner, goal_id=theirs, retention=RETENTION),
+        lambda: service.update_goal(caller=owner, goal_id=theirs, changes=edit(name="mine now")),
+        lambda: service.update_goal(caller=owner, goal_id=mine, changes=edit(parent_id=theirs)),
+        lambda: service.update_goal(
+            caller=owner, goal_id=their_child, changes=edit(parent_id=mine)
+        ),
+        lambda: service.create_goal(caller=owner, goal_in=new_goal(name="n", parent_id=theirs)),
+        lambda: service.trash_goal(caller=owner, goal_id=theirs, retention=RETENTION),
         lambda: goal_trash.restore(owner=owner, goal_id=theirs, retention=RETENTION),
         lambda: goal_trash.purge(owner=owner, goal_id=theirs),
     ]
@@ -593,7 +598,7 @@ def test_another_owners_goal_is_not_found_everywhere(
     assert service.list_goals(owner=owner, query=GoalListQuery())[1] == 1
     assert results.stats_for([mine])[mine].descendants_count == 0
     # Their trash is theirs alone.
-    service.trash_goal(owner=other, goal_id=theirs, retention=RETENTION)
+    service.trash_goal(caller=other, goal_id=theirs, retention=RETENTION)
     assert goal_trash.list_trash(owner=owner, retention=RETENTION) == []
     with pytest.raises(NotFound):
         goal_trash.restore(owner=owner, goal_id=theirs, retention=RETENTION)
@@ -602,7 +607,7 @@ def test_another_owners_goal_is_not_found_everywhere(
     assert (
         goal_trash.restore(owner=other, goal_id=theirs, retention=RETENTION).goal.name == "theirs"
     )
-    assert service.get_goal(owner=other, goal_id=their_child).goal.parent_id == theirs
+    assert service.get_goal(caller=other, goal_id=their_child).goal.parent_id == theirs
 
 
 def test_deleting_an_owner_with_same_names_in_different_branches(
@@ -639,7 +644,7 @@ def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
     stats = reference_tree.stats(forest)
     assert stats[top].descendants_count == CHAIN - 1
 
-    sub = service.subtree(owner=owner, goal_id=chain[5000])
+    sub = service.subtree(caller=owner, goal_id=chain[5000])
     assert sub.roots == [chain[5000]]
     assert len(sub.rows) == CHAIN - 5000
     items = orjson.loads(b"".join(flat_json(sub)))["items"]
@@ -650,20 +655,20 @@ def test_chain_reads_and_moves(owner: User, chain: list[int]) -> None:
     assert rolled[top].children_count == 1
     assert rolled[chain[5000]].descendants_count == CHAIN - 5001
     assert rolled[deepest].descendants_count == 0
-    assert service.get_goal(owner=owner, goal_id=top).stats.descendants_count == CHAIN - 1
+    assert service.get_goal(caller=owner, goal_id=top).stats.descendants_count == CHAIN - 1
 
     # Completing the deepest goal completes every leaf of the chain.
-    service.update_goal(owner=owner, goal_id=deepest, changes=edit(end=datetime.now(UTC)))
-    assert service.get_goal(owner=owner, goal_id=top).stats.progress == 1.0
+    service.update_goal(caller=owner, goal_id=deepest, changes=edit(end=datetime.now(UTC)))
+    assert service.get_goal(caller=owner, goal_id=top).stats.progress == 1.0
 
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner=owner, goal_id=top, changes=edit(parent_id=deepest))
+        service.update_goal(caller=owner, goal_id=top, changes=edit(parent_id=deepest))
     assert info.value.extra["path"] == chain
     with pytest.raises(CycleConflict) as info:
-        service.update_goal(owner=owner, goal_id=chain[10], changes=edit(parent_id=chain[9000]))
+        service.update_goal(caller=owner, goal_id=chain[10], changes=edit(parent_id=chain[9000]))
     assert info.value.extra["path"] == chain[10:9001]
 
-    view = service.update_goal(owner=owner, goal_id=deepest, changes=edit(parent_id=None))
+    view = service.update_goal(caller=owner, goal_id=deepest, changes=edit(parent_id=None))
     assert view.goal.parent_id is None
     forest = service.forest(owner=owner)
     assert forest.roots == [top, deepest]
@@ -710,8 +715,8 @@ def _query_counts(
     counts: dict[str, int] = {}
     calls: dict[str, Callable[[], Any]] = {
         "forest": lambda: reference_tree.stats(service.forest(owner=owner)),
-        "subtree": lambda: reference_tree.stats(service.subtree(owner=owner, goal_id=root)),
-        "get_goal": lambda: service.get_goal(owner=owner, goal_id=root).as_dict(),
+        "subtree": lambda: reference_tree.stats(service.subtree(caller=owner, goal_id=root)),
+        "get_goal": lambda: service.get_goal(caller=owner, goal_id=root).as_dict(),
         "list_goals": lambda: [
             v.as_dict() for v in service.list_goals(owner=owner, query=GoalListQuery())[0]
         ],

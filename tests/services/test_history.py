@@ -60,12 +60,12 @@ def test_every_kind_of_change_is_recorded_as_the_goals_now_are(
     kitchen = make(owner, "kitchen", home)
     make(owner, "dishes", kitchen)
     make(owner, "first", home, position=0)  # shifts kitchen: a sibling event
-    service.update_goal(owner=owner, goal_id=kitchen, changes=edit(name="cooking", end=utcnow()))
-    service.update_goal(owner=owner, goal_id=kitchen, changes=edit(parent_id=None, position=0))
+    service.update_goal(caller=owner, goal_id=kitchen, changes=edit(name="cooking", end=utcnow()))
+    service.update_goal(caller=owner, goal_id=kitchen, changes=edit(parent_id=None, position=0))
     ids = build(owner, [{"name": "trip", "children": [{"name": "pack"}]}], parent_id=home)
-    service.trash_goal(owner=owner, goal_id=home, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=home, retention=RETENTION)
     trash.restore(owner=owner, goal_id=home, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=ids[0], retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=ids[0], retention=RETENTION)
     trash.purge(owner=owner, goal_id=ids[0])
     legacy.add_goal(owner, None, "legacy", None, "from v1.0")
     legacy.complete_goal(owner, None, "legacy")
@@ -98,10 +98,10 @@ def test_a_create_at_a_position_records_the_siblings_it_moved(owner: User, make:
 
 def test_changes_name_each_field_before_and_after(owner: User, make: MakeGoal) -> None:
     goal = make(owner, "paint", description="walls")
-    service.update_goal(owner=owner, goal_id=goal, changes=edit(name="paint walls"))
+    service.update_goal(caller=owner, goal_id=goal, changes=edit(name="paint walls"))
     done_at = utcnow()
-    service.update_goal(owner=owner, goal_id=goal, changes=edit(end=done_at))
-    items, total = history.goal_history(owner=owner, goal_id=goal, offset=0, limit=10)
+    service.update_goal(caller=owner, goal_id=goal, changes=edit(end=done_at))
+    items, total = history.goal_history(caller=owner, goal_id=goal, offset=0, limit=10)
     assert total == 3
     assert [e["kind"] for e in items] == ["updated", "updated", "created"]
     assert items[0]["changes"] == {"end": [None, done_at]}
@@ -118,11 +118,11 @@ def test_a_trashed_goal_has_a_history_and_a_foreign_one_has_none(
     owner: User, other: User, make: MakeGoal
 ) -> None:
     goal = make(owner, "g")
-    service.trash_goal(owner=owner, goal_id=goal, retention=RETENTION)
-    items, _ = history.goal_history(owner=owner, goal_id=goal, offset=0, limit=10)
+    service.trash_goal(caller=owner, goal_id=goal, retention=RETENTION)
+    items, _ = history.goal_history(caller=owner, goal_id=goal, offset=0, limit=10)
     assert [e["kind"] for e in items] == ["trashed", "created"]
     with pytest.raises(NotFound):
-        history.goal_history(owner=other, goal_id=goal, offset=0, limit=10)
+        history.goal_history(caller=other, goal_id=goal, offset=0, limit=10)
     with pytest.raises(NotFound):
         history.get_operation(owner=other, operation_id=last_operation(owner.id))
     with pytest.raises(NotFound):
@@ -132,7 +132,7 @@ def test_a_trashed_goal_has_a_history_and_a_foreign_one_has_none(
 def test_a_purge_keeps_a_tombstone_and_erases_the_fields(owner: User, make: MakeGoal) -> None:
     secret = make(owner, "secret plan", description="do not tell")
     kept = make(owner, "kept")
-    service.trash_goal(owner=owner, goal_id=secret, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=secret, retention=RETENTION)
     trash.purge(owner=owner, goal_id=secret)
     rows = (
         db.session.execute(
@@ -154,9 +154,9 @@ def test_the_trash_expiry_is_an_operation_of_its_own_asked_by_no_one(
     owner: User, make: MakeGoal
 ) -> None:
     old, new = make(owner, "old"), make(owner, "new")
-    service.trash_goal(owner=owner, goal_id=old, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=old, retention=RETENTION)
     # With no retention at all, the next trash purges the first one.
-    service.trash_goal(owner=owner, goal_id=new, retention=timedelta(0))
+    service.trash_goal(caller=owner, goal_id=new, retention=timedelta(0))
     ops = operations_of(owner.id)
     # The purge began inside the trash's transaction, so after it.
     assert [(op.kind, op.actor_id) for op in ops[-2:]] == [("trash", owner.id), ("purge", None)]
@@ -169,7 +169,7 @@ def test_the_trash_expiry_is_an_operation_of_its_own_asked_by_no_one(
 def test_the_cron_purge_is_recorded_per_owner(owner: User, other: User, make: MakeGoal) -> None:
     for who in (owner, other):
         goal = make(who, "old")
-        service.trash_goal(owner=who, goal_id=goal, retention=RETENTION)
+        service.trash_goal(caller=who, goal_id=goal, retention=RETENTION)
     db.session.commit()
     assert trash.purge_expired(retention=timedelta(0)) == 2
     for who in (owner, other):
@@ -225,18 +225,18 @@ def test_undo_puts_every_goal_back_exactly_and_redo_again(
     away = make(owner, "away")
     make(owner, "x", away)
     if change == "restore":
-        service.trash_goal(owner=owner, goal_id=home, retention=RETENTION)
+        service.trash_goal(caller=owner, goal_id=home, retention=RETENTION)
     before = goal_state(owner.id)
     if change == "create":
         make(owner, "new", home)
     elif change == "create_at_position":
         make(owner, "new", home, position=1)
     elif change == "rename_and_complete":
-        service.update_goal(owner=owner, goal_id=kids[1], changes=edit(name="B", end=utcnow()))
+        service.update_goal(caller=owner, goal_id=kids[1], changes=edit(name="B", end=utcnow()))
     elif change == "move_to_position":
-        service.update_goal(owner=owner, goal_id=kids[2], changes=edit(parent_id=away, position=0))
+        service.update_goal(caller=owner, goal_id=kids[2], changes=edit(parent_id=away, position=0))
     elif change == "trash":
-        service.trash_goal(owner=owner, goal_id=home, retention=RETENTION)
+        service.trash_goal(caller=owner, goal_id=home, retention=RETENTION)
     elif change == "restore":
         trash.restore(owner=owner, goal_id=home, retention=RETENTION)
     elif change == "import":
@@ -274,9 +274,9 @@ def test_a_later_change_of_the_same_goal_blocks_the_undo_until_it_is_undone(
     owner: User, make: MakeGoal
 ) -> None:
     goal = make(owner, "g")
-    service.update_goal(owner=owner, goal_id=goal, changes=edit(name="first"))
+    service.update_goal(caller=owner, goal_id=goal, changes=edit(name="first"))
     first = last_operation(owner.id)
-    service.update_goal(owner=owner, goal_id=goal, changes=edit(name="second"))
+    service.update_goal(caller=owner, goal_id=goal, changes=edit(name="second"))
     second = last_operation(owner.id)
     with pytest.raises(UndoConflict) as caught:
         undo(owner=owner, operation_id=first)
@@ -289,9 +289,9 @@ def test_a_later_change_of_the_same_goal_blocks_the_undo_until_it_is_undone(
 
 def test_a_change_of_other_goals_does_not_block_an_undo(owner: User, make: MakeGoal) -> None:
     a, b = make(owner, "a"), make(owner, "b")
-    service.update_goal(owner=owner, goal_id=a, changes=edit(name="A"))
+    service.update_goal(caller=owner, goal_id=a, changes=edit(name="A"))
     renamed_a = last_operation(owner.id)
-    service.update_goal(owner=owner, goal_id=b, changes=edit(name="B"))
+    service.update_goal(caller=owner, goal_id=b, changes=edit(name="B"))
     undo(owner=owner, operation_id=renamed_a)
     assert live_state(owner.id) == {a: ("a", None, None), b: ("B", None, None)}
 
@@ -314,9 +314,9 @@ def test_undo_twice_and_undo_of_a_purge_are_refused(owner: User, make: MakeGoal)
 def test_an_undo_that_would_make_a_cycle_is_refused(owner: User, make: MakeGoal) -> None:
     b = make(owner, "b")
     a = make(owner, "a", b)
-    service.update_goal(owner=owner, goal_id=a, changes=edit(parent_id=None))
+    service.update_goal(caller=owner, goal_id=a, changes=edit(parent_id=None))
     moved_out = last_operation(owner.id)
-    service.update_goal(owner=owner, goal_id=b, changes=edit(parent_id=a))
+    service.update_goal(caller=owner, goal_id=b, changes=edit(parent_id=a))
     before = goal_state(owner.id)
     with pytest.raises(CycleConflict):
         undo(owner=owner, operation_id=moved_out)
@@ -328,9 +328,9 @@ def test_an_undo_that_would_put_a_goal_under_a_trashed_parent_is_refused(
 ) -> None:
     p, q = make(owner, "p"), make(owner, "q")
     a = make(owner, "a", p)
-    service.update_goal(owner=owner, goal_id=a, changes=edit(parent_id=q))
+    service.update_goal(caller=owner, goal_id=a, changes=edit(parent_id=q))
     moved = last_operation(owner.id)
-    service.trash_goal(owner=owner, goal_id=p, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=p, retention=RETENTION)
     trashed_p = last_operation(owner.id)
     with pytest.raises(UndoConflict) as caught:
         undo(owner=owner, operation_id=moved)
@@ -340,7 +340,7 @@ def test_an_undo_that_would_put_a_goal_under_a_trashed_parent_is_refused(
 
 def test_an_undo_that_brings_back_a_taken_name_is_refused(owner: User, make: MakeGoal) -> None:
     goal = make(owner, "plan")
-    service.trash_goal(owner=owner, goal_id=goal, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=goal, retention=RETENTION)
     trashed = last_operation(owner.id)
     make(owner, "plan")
     with pytest.raises(NameConflict):
@@ -368,16 +368,16 @@ def test_the_tree_as_of_each_instant_is_the_tree_read_then(owner: User, make: Ma
                 make(owner, f"g{step}", parent)
             elif action == "rename":
                 goal = rng.choice(live)
-                service.update_goal(owner=owner, goal_id=goal, changes=edit(name=f"r{step}"))
+                service.update_goal(caller=owner, goal_id=goal, changes=edit(name=f"r{step}"))
             elif action == "move":
                 goal = rng.choice(live)
                 target = rng.choice([None, *live])
-                service.update_goal(owner=owner, goal_id=goal, changes=edit(parent_id=target))
+                service.update_goal(caller=owner, goal_id=goal, changes=edit(parent_id=target))
             elif action == "complete":
                 goal = rng.choice(live)
-                service.update_goal(owner=owner, goal_id=goal, changes=edit(end=utcnow()))
+                service.update_goal(caller=owner, goal_id=goal, changes=edit(end=utcnow()))
             elif action == "trash":
-                service.trash_goal(owner=owner, goal_id=rng.choice(live), retention=RETENTION)
+                service.trash_goal(caller=owner, goal_id=rng.choice(live), retention=RETENTION)
             else:
                 ops = operations_of(owner.id)
                 undo(owner=owner, operation_id=rng.choice(ops[-3:]).id)
@@ -396,14 +396,14 @@ def test_a_goal_and_its_subtree_as_of_an_instant(owner: User, make: MakeGoal) ->
     make(owner, "other kid", home)
     db.session.commit()
     early = utcnow()
-    service.update_goal(owner=owner, goal_id=kid, changes=edit(end=utcnow(), name="done kid"))
-    then = asof.goal_as_of(owner=owner, goal_id=home, at=early).as_dict()
-    now = service.get_goal(owner=owner, goal_id=home).as_dict()
+    service.update_goal(caller=owner, goal_id=kid, changes=edit(end=utcnow(), name="done kid"))
+    then = asof.goal_as_of(caller=owner, goal_id=home, at=early).as_dict()
+    now = service.get_goal(caller=owner, goal_id=home).as_dict()
     assert (then["progress"], now["progress"]) == (0.0, 0.5)
     assert then["children_count"] == now["children_count"] == 2
-    assert asof.goal_as_of(owner=owner, goal_id=kid, at=early).as_dict()["name"] == "kid"
-    assert _flat(asof.subtree_as_of(owner=owner, goal_id=home, at=utcnow())) == _flat(
-        service.subtree(owner=owner, goal_id=home)
+    assert asof.goal_as_of(caller=owner, goal_id=kid, at=early).as_dict()["name"] == "kid"
+    assert _flat(asof.subtree_as_of(caller=owner, goal_id=home, at=utcnow())) == _flat(
+        service.subtree(caller=owner, goal_id=home)
     )
 
 
@@ -413,19 +413,19 @@ def test_as_of_refuses_the_future_and_finds_no_goal_before_it_existed(
     before = utcnow()
     goal = make(owner, "g")
     with pytest.raises(NotFound):
-        asof.goal_as_of(owner=owner, goal_id=goal, at=before)
+        asof.goal_as_of(caller=owner, goal_id=goal, at=before)
     with pytest.raises(Invalid):
         asof.forest_as_of(owner=owner, at=utcnow() + timedelta(minutes=5))
-    service.trash_goal(owner=owner, goal_id=goal, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=goal, retention=RETENTION)
     with pytest.raises(NotFound):
-        asof.goal_as_of(owner=owner, goal_id=goal, at=utcnow())
+        asof.goal_as_of(caller=owner, goal_id=goal, at=utcnow())
 
 
 def test_a_purged_goal_is_absent_from_every_past_tree(owner: User, make: MakeGoal) -> None:
     goal = make(owner, "gone")
     db.session.commit()
     when = utcnow()
-    service.trash_goal(owner=owner, goal_id=goal, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=goal, retention=RETENTION)
     trash.purge(owner=owner, goal_id=goal)
     assert _flat(asof.forest_as_of(owner=owner, at=when)) == b'{"items":[]}'
 
@@ -490,9 +490,9 @@ def test_a_cursor_cannot_be_edited_or_used_by_someone_else(
 def test_a_goal_as_of_its_own_timestamps_is_that_goal(owner: User, make: MakeGoal) -> None:
     """A goal's created_at and updated_at are its operations' instants."""
     goal = make(owner, "g")
-    created = service.get_goal(owner=owner, goal_id=goal).as_dict()
-    then = asof.goal_as_of(owner=owner, goal_id=goal, at=created["created_at"]).as_dict()
+    created = service.get_goal(caller=owner, goal_id=goal).as_dict()
+    then = asof.goal_as_of(caller=owner, goal_id=goal, at=created["created_at"]).as_dict()
     assert (then["name"], then["version"]) == ("g", 1)
-    updated = service.update_goal(owner=owner, goal_id=goal, changes=edit(name="h")).as_dict()
-    then = asof.goal_as_of(owner=owner, goal_id=goal, at=updated["updated_at"]).as_dict()
+    updated = service.update_goal(caller=owner, goal_id=goal, changes=edit(name="h")).as_dict()
+    then = asof.goal_as_of(caller=owner, goal_id=goal, at=updated["updated_at"]).as_dict()
     assert then == updated

@@ -29,7 +29,7 @@ def test_import_trees_in_pre_order(owner: User, make: MakeGoal, build: Build) ->
     ]
     ids = build(owner, trees)
     a, a1, a1a, a2, b = ids
-    assert [service.get_goal(owner=owner, goal_id=g).goal.name for g in ids] == [
+    assert [service.get_goal(caller=owner, goal_id=g).goal.name for g in ids] == [
         "A",
         "A1",
         "A1a",
@@ -41,22 +41,22 @@ def test_import_trees_in_pre_order(owner: User, make: MakeGoal, build: Build) ->
         ["A", [["A1", [["A1a", []]]], ["A2", []]]],
         ["B", []],
     ]
-    assert service.get_goal(owner=owner, goal_id=a).goal.description == "top"
-    assert service.get_goal(owner=owner, goal_id=a1a).goal.end == T0
-    assert service.get_goal(owner=owner, goal_id=b).goal.due == T0
-    assert service.get_goal(owner=owner, goal_id=a).stats.progress == 0.5
-    assert service.get_goal(owner=owner, goal_id=a2).goal.parent_id == a
-    assert service.get_goal(owner=owner, goal_id=a1).goal.position == 0
-    assert service.get_goal(owner=owner, goal_id=a2).goal.position == 1
+    assert service.get_goal(caller=owner, goal_id=a).goal.description == "top"
+    assert service.get_goal(caller=owner, goal_id=a1a).goal.end == T0
+    assert service.get_goal(caller=owner, goal_id=b).goal.due == T0
+    assert service.get_goal(caller=owner, goal_id=a).stats.progress == 0.5
+    assert service.get_goal(caller=owner, goal_id=a2).goal.parent_id == a
+    assert service.get_goal(caller=owner, goal_id=a1).goal.position == 0
+    assert service.get_goal(caller=owner, goal_id=a2).goal.position == 1
 
 
 def test_import_under_a_parent(owner: User, make: MakeGoal, build: Build) -> None:
     p = make(owner, "P")
     make(owner, "first", p)
     ids = build(owner, [{"name": "x", "children": [{"name": "y"}]}], parent_id=p)
-    assert service.get_goal(owner=owner, goal_id=ids[0]).goal.parent_id == p
+    assert service.get_goal(caller=owner, goal_id=ids[0]).goal.parent_id == p
     assert children(owner, p) == ["first", "x"]
-    assert service.get_goal(owner=owner, goal_id=p).stats.descendants_count == 3
+    assert service.get_goal(caller=owner, goal_id=p).stats.descendants_count == 3
 
 
 def test_import_clash_creates_nothing(owner: User, make: MakeGoal, build: Build) -> None:
@@ -73,7 +73,7 @@ def test_import_clash_creates_nothing(owner: User, make: MakeGoal, build: Build)
         ImportedNode(ImportFields(name="twin"), 0, 1),
     ]
     with pytest.raises(NameConflict):
-        importing.import_trees(owner=owner, nodes=nodes, parent_id=None)
+        importing.import_trees(caller=owner, nodes=nodes, parent_id=None)
     assert all_count(owner) == 2
 
 
@@ -84,7 +84,7 @@ def test_import_under_unreachable_parent(
     with pytest.raises(NotFound):
         build(owner, [{"name": "x"}], parent_id=theirs)
     assert all_count(owner) == 0
-    assert service.get_goal(owner=other, goal_id=theirs).stats.children_count == 0
+    assert service.get_goal(caller=other, goal_id=theirs).stats.children_count == 0
 
 
 # ---------------------------------------------------------------------------- payload

@@ -21,13 +21,13 @@ def test_create_for_a_deleted_owner_is_not_found(owner, other, make):
     parent = make(other, "parent")
     delete_user(owner, other.id)  # `other` stays what the request authenticated
     with pytest.raises(NotFound, match=f"user {other.id}"):
-        service.create_goal(owner=other, goal_in=new_goal(name="late"))
+        service.create_goal(caller=other, goal_in=new_goal(name="late"))
     with pytest.raises(NotFound, match=f"user {other.id}"):
         import_trees(
-            owner=other, nodes=to_nodes([{"name": "late", "children": []}]), parent_id=None
+            caller=other, nodes=to_nodes([{"name": "late", "children": []}]), parent_id=None
         )
     with pytest.raises(NotFound):
-        service.update_goal(owner=other, goal_id=parent, changes=edit(description="late"))
+        service.update_goal(caller=other, goal_id=parent, changes=edit(description="late"))
 
 
 def test_token_for_a_deleted_account_is_not_found(owner, other):

@@ -41,17 +41,17 @@ def test_trash_hides_the_whole_subtree(owner: User, build: Build) -> None:
         ],
     )
     before = datetime.now(UTC)
-    service.trash_goal(owner=owner, goal_id=a, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=a, retention=RETENTION)
     after = datetime.now(UTC)
     assert set(service.forest(owner=owner).rows) == {top, b, keep}
     for gone in (a, a1):
         with pytest.raises(NotFound):
-            service.get_goal(owner=owner, goal_id=gone)
+            service.get_goal(caller=owner, goal_id=gone)
         with pytest.raises(NotFound):
-            service.update_goal(owner=owner, goal_id=gone, changes=edit(name="again"))
+            service.update_goal(caller=owner, goal_id=gone, changes=edit(name="again"))
         with pytest.raises(NotFound):
-            service.trash_goal(owner=owner, goal_id=gone, retention=RETENTION)
-    assert service.get_goal(owner=owner, goal_id=top).stats.descendants_count == 1
+            service.trash_goal(caller=owner, goal_id=gone, retention=RETENTION)
+    assert service.get_goal(caller=owner, goal_id=top).stats.descendants_count == 1
     trash = goal_trash.list_trash(owner=owner, retention=RETENTION)
     assert len(trash) == 1
     item = trash[0]
@@ -60,16 +60,16 @@ def test_trash_hides_the_whole_subtree(owner: User, build: Build) -> None:
     assert item["purge_at"] == item["deleted_at"] + timedelta(days=30)
     # A child cannot be put under a trashed goal, nor a goal moved there.
     with pytest.raises(NotFound):
-        service.create_goal(owner=owner, goal_in=new_goal(name="n", parent_id=a))
+        service.create_goal(caller=owner, goal_in=new_goal(name="n", parent_id=a))
     with pytest.raises(NotFound):
-        service.update_goal(owner=owner, goal_id=keep, changes=edit(parent_id=a1))
+        service.update_goal(caller=owner, goal_id=keep, changes=edit(parent_id=a1))
 
 
 def test_list_trash_newest_first(owner: User, make: MakeGoal) -> None:
     first = make(owner, "first")
     second = make(owner, "second")
-    service.trash_goal(owner=owner, goal_id=first, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=second, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=first, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=second, retention=RETENTION)
     assert [t["id"] for t in goal_trash.list_trash(owner=owner, retention=RETENTION)] == [
         second,
         first,
@@ -91,8 +91,8 @@ def test_restore_puts_the_subtree_back_with_the_same_ids(owner: User, build: Bui
         ],
     )
     top, first, a, a1, a2, last = ids
-    before = service.get_goal(owner=owner, goal_id=a).goal.version
-    service.trash_goal(owner=owner, goal_id=a, retention=RETENTION)
+    before = service.get_goal(caller=owner, goal_id=a).goal.version
+    service.trash_goal(caller=owner, goal_id=a, retention=RETENTION)
     view = goal_trash.restore(owner=owner, goal_id=a, retention=RETENTION)
     assert view.goal.id == a
     assert view.goal.parent_id == top
@@ -103,15 +103,15 @@ def test_restore_puts_the_subtree_back_with_the_same_ids(owner: User, build: Bui
     assert forest.children[top] == [first, a, last]  # back in its old place
     assert forest.children[a] == [a1, a2]
     assert goal_trash.list_trash(owner=owner, retention=RETENTION) == []
-    assert service.get_goal(owner=owner, goal_id=a1).goal.end == T0
+    assert service.get_goal(caller=owner, goal_id=a1).goal.end == T0
 
 
 def test_restore_under_a_trashed_parent_goes_to_top_level(owner: User, build: Build) -> None:
     top, child, grandchild = build(
         owner, [{"name": "top", "children": [{"name": "c", "children": [{"name": "g"}]}]}]
     )
-    service.trash_goal(owner=owner, goal_id=child, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=child, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     view = goal_trash.restore(owner=owner, goal_id=child, retention=RETENTION)
     assert view.goal.parent_id is None
     assert service.forest(owner=owner).roots == [child]
@@ -123,7 +123,7 @@ def test_restore_under_a_trashed_parent_goes_to_top_level(owner: User, build: Bu
     forest = service.forest(owner=owner)
     assert set(forest.roots) == {child, top}
     assert top not in forest.children
-    assert service.get_goal(owner=owner, goal_id=child).goal.parent_id is None
+    assert service.get_goal(caller=owner, goal_id=child).goal.parent_id is None
 
 
 def test_child_restored_after_its_parent_goes_back_under_it(owner: User, build: Build) -> None:
@@ -136,8 +136,8 @@ def test_child_restored_after_its_parent_goes_back_under_it(owner: User, build: 
             }
         ],
     )
-    service.trash_goal(owner=owner, goal_id=child, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=child, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     trash = {
         t["id"]: t["goals_count"] for t in goal_trash.list_trash(owner=owner, retention=RETENTION)
     }
@@ -158,14 +158,14 @@ def test_restore_name_clash_restores_nothing(owner: User, build: Build, make: Ma
     top, a, a1 = build(
         owner, [{"name": "top", "children": [{"name": "a", "children": [{"name": "a1"}]}]}]
     )
-    service.trash_goal(owner=owner, goal_id=a, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=a, retention=RETENTION)
     make(owner, "a", top)
     with pytest.raises(NameConflict):
         goal_trash.restore(owner=owner, goal_id=a, retention=RETENTION)
     assert [t["id"] for t in goal_trash.list_trash(owner=owner, retention=RETENTION)] == [a]
     assert a1 not in service.forest(owner=owner).rows
     # The clash is among the siblings it would rejoin: at the top level too.
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     make(owner, "a")
     with pytest.raises(NameConflict):
         goal_trash.restore(owner=owner, goal_id=a, retention=RETENTION)
@@ -178,7 +178,7 @@ def test_restore_and_purge_need_a_trash_root(owner: User, build: Build) -> None:
         goal_trash.restore(owner=owner, goal_id=top, retention=RETENTION)  # live
     with pytest.raises(NotFound):
         goal_trash.purge(owner=owner, goal_id=top)
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     with pytest.raises(NotFound):
         goal_trash.restore(
             owner=owner, goal_id=child, retention=RETENTION
@@ -192,7 +192,7 @@ def test_restore_and_purge_need_a_trash_root(owner: User, build: Build) -> None:
 def test_purge_deletes_for_good(owner: User, build: Build, make: MakeGoal) -> None:
     keep = make(owner, "keep")
     top, _a, _b = build(owner, [{"name": "top", "children": [{"name": "a"}, {"name": "b"}]}])
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     assert all_count(owner) == 4
     goal_trash.purge(owner=owner, goal_id=top)
     assert all_count(owner) == 1
@@ -206,8 +206,8 @@ def test_purging_a_parent_keeps_a_separately_trashed_child(owner: User, build: B
     top, child, grandchild = build(
         owner, [{"name": "top", "children": [{"name": "c", "children": [{"name": "g"}]}]}]
     )
-    service.trash_goal(owner=owner, goal_id=child, retention=RETENTION)
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=child, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     goal_trash.purge(owner=owner, goal_id=top)
     assert [t["id"] for t in goal_trash.list_trash(owner=owner, retention=RETENTION)] == [child]
     view = goal_trash.restore(owner=owner, goal_id=child, retention=RETENTION)
@@ -230,8 +230,8 @@ def test_purge_expired(owner: User, other: User, build: Build) -> None:
     )
     theirs = build(other, [{"name": "theirs"}])[0]
     for goal in (old, fresh):
-        service.trash_goal(owner=owner, goal_id=goal, retention=RETENTION)
-    service.trash_goal(owner=other, goal_id=theirs, retention=RETENTION)
+        service.trash_goal(caller=owner, goal_id=goal, retention=RETENTION)
+    service.trash_goal(caller=other, goal_id=theirs, retention=RETENTION)
     _age_trash(old, 31)
     _age_trash(fresh, 29)
     _age_trash(theirs, 40)
@@ -250,9 +250,9 @@ def test_purge_expired(owner: User, other: User, build: Build) -> None:
 
 def test_trash_purges_this_owners_expired_goals(owner: User, make: MakeGoal) -> None:
     old = make(owner, "old")
-    service.trash_goal(owner=owner, goal_id=old, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=old, retention=RETENTION)
     _age_trash(old, 31)
-    service.trash_goal(owner=owner, goal_id=make(owner, "new"), retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=make(owner, "new"), retention=RETENTION)
     assert all_count(owner) == 1
     with pytest.raises(NotFound):
         goal_trash.restore(owner=owner, goal_id=old, retention=RETENTION)
@@ -263,11 +263,11 @@ def test_trash_purges_this_owners_expired_goals(owner: User, make: MakeGoal) -> 
 
 def test_chain_trash_and_restore(owner: User, chain: list[int]) -> None:
     top, deepest = chain[0], chain[-1]
-    service.trash_goal(owner=owner, goal_id=top, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=top, retention=RETENTION)
     assert service.forest(owner=owner).rows == {}
     assert service.list_goals(owner=owner, query=GoalListQuery())[1] == 0
     with pytest.raises(NotFound):
-        service.get_goal(owner=owner, goal_id=deepest)
+        service.get_goal(caller=owner, goal_id=deepest)
     trash = goal_trash.list_trash(owner=owner, retention=RETENTION)
     assert [(t["id"], t["goals_count"]) for t in trash] == [(top, CHAIN)]
 

@@ -52,7 +52,7 @@ def bulk_create_chain(owner: User, names: Iterable[str]) -> list[int]:
     nodes = [
         ImportedNode(ImportFields(name=n), i - 1 if i else None, 0) for i, n in enumerate(names)
     ]
-    return import_trees(owner=owner, nodes=nodes, parent_id=None)
+    return import_trees(caller=owner, nodes=nodes, parent_id=None)
 
 
 def _validated(model: type[ModelT], fields: dict[str, Any]) -> ModelT:
