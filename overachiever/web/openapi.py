@@ -181,8 +181,11 @@ _USER_LINKS = {
         ("DeleteUser", "delete_users_delete_user"),
     )
 }
-OPTIONAL_BODIES = frozenset({"post_tokens_create_token"})
+OPTIONAL_BODIES = frozenset({"post_tokens_create_token", "post_calendars_create_feed"})
 LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("post_calendars_create_feed", "201"): {
+        "RevokeFeed": ("delete_calendars_revoke_feed", {"feed_id": "$response.body#/id"}),
+    },
     ("post_goals_create_goal", "201"): _GOAL_LINKS,
     ("get_goals_get_goal", "200"): _GOAL_LINKS,
     ("patch_goals_patch_goal", "200"): _GOAL_LINKS,
@@ -224,6 +227,8 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
         "RevokeToken": ("delete_tokens_revoke_token", {"token_id": "$response.body#/id"}),
     },
 }
+# The secret of a calendar feed's URL (calendars.service.SECRET).
+_FEED_SECRET_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]{20,128}$"}
 _USER_REF_SCHEMA = {"anyOf": [_ID_SCHEMA, {"type": "string", "enum": ["self"]}]}
 
 
@@ -273,6 +278,8 @@ def configure_openapi(app: APIFlask) -> None:
                         continue
                     if param["name"] == "ref":
                         param["schema"] = _USER_REF_SCHEMA
+                    elif param["name"] == "secret":
+                        param["schema"] = dict(_FEED_SECRET_SCHEMA)
                     elif param["name"].endswith("_id"):
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
