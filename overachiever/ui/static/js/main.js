@@ -1,10 +1,11 @@
-// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/progress, #/trash, #/users, #/signin,
-// #/signup) over one page.
+// Start-up and routing: hash routes (#/goals, #/history, #/as-of, #/progress, #/trash, #/calendar,
+// #/users, #/signin, #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
 import { renderAsOf } from "./asof.js";
 import { renderProgress } from "./burnup.js";
 import { renderSignIn, renderSignUp, signOut } from "./auth.js";
+import { renderCalendar } from "./calendar.js";
 import { h } from "./dom.js";
 import { renderGoals } from "./forest.js";
 import { renderHistory } from "./history.js";
@@ -20,6 +21,7 @@ const TITLES = {
   "as-of": "As it was",
   progress: "Progress",
   trash: "Trash",
+  calendar: "Calendar feeds",
   users: "Users",
   signin: "Sign in",
   signup: "Create an account",
@@ -91,6 +93,7 @@ async function show() {
     else if (route === "as-of") await renderAsOf(main);
     else if (route === "progress") await renderProgress(main);
     else if (route === "trash") await renderTrash(main);
+    else if (route === "calendar") await renderCalendar(main);
     else if (route === "users") await renderUsers(main, { onSelfChanged: refreshSelf });
     else main.append(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/goals" }, "Go to your goals")));
   } catch (error) {
