@@ -472,7 +472,9 @@ def import_command(user_name: str, file: Path, fmt: str | None, parent_id: int |
                 nodes = parse_document(media_type[fmt], body)
             progress.update(task, description=f"creating {len(nodes)} goals")
             owner = user_service.find_by_name(user_name)
-            ids = import_trees(owner=owner, nodes=nodes, parent_id=parent_id, max_goals=max_goals())
+            ids = import_trees(
+                caller=owner, nodes=nodes, parent_id=parent_id, max_goals=max_goals()
+            )
     except DomainError as exc:
         _fail(exc)
     except HTTPException as exc:  # a JSON body that does not parse

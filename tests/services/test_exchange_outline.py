@@ -40,7 +40,7 @@ def test_the_walk_is_the_forest_read_in_pre_order(ctx: Any, goals: list[dict[str
     assume(build_forest(owner, goals))
     assert _outline(owner) == _flat(service.forest(owner=owner))
     top = service.forest(owner=owner).roots[0]
-    subtree = _flat(service.subtree(owner=owner, goal_id=top), pin_roots=True)
+    subtree = _flat(service.subtree(caller=owner, goal_id=top), pin_roots=True)
     subtree[0] = (*subtree[0][:1], None, *subtree[0][2:])  # the export's root has no parent
     assert _outline(owner, top) == subtree
     db.session.remove()
@@ -71,7 +71,7 @@ def test_a_root_not_the_callers_live_goal_is_refused_at_once(ctx: Any, make: Any
     mine = make(owner, "mine")
     with pytest.raises(NotFound):
         service.outline(owner=other, goal_id=mine)
-    service.trash_goal(owner=owner, goal_id=mine, retention=RETENTION)
+    service.trash_goal(caller=owner, goal_id=mine, retention=RETENTION)
     with pytest.raises(NotFound):
         service.outline(owner=owner, goal_id=mine)
     assert list(service.outline(owner=owner)) == []

@@ -39,7 +39,7 @@ def import_document(
     owner: User, fmt: str, document: bytes, parent_id: int | None = None
 ) -> list[int]:
     """Import a document through the services; the new ids in pre-order."""
-    return import_trees(owner=owner, nodes=parse(fmt, document), parent_id=parent_id)
+    return import_trees(caller=owner, nodes=parse(fmt, document), parent_id=parent_id)
 
 
 def _renumber(text: str, pattern: str) -> str:

@@ -129,7 +129,7 @@ def build_forest(owner: User, goals: list[dict[str, Any]]) -> bool:
         positions[parent] = position + 1
         nodes.append(ImportedNode(valid, parent, position))
     try:
-        import_trees(owner=owner, nodes=nodes, parent_id=None)
+        import_trees(caller=owner, nodes=nodes, parent_id=None)
     except DomainError:
         return False
     return True
