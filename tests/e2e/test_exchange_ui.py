@@ -119,6 +119,7 @@ def test_paste_a_list_previews_the_tree_then_imports_it(watched: Watched) -> Non
     )
     expect(preview.locator("li.done > .name")).to_have_text(["Find boxes"])
     expect(preview).to_contain_text("1 line of notes")
+    expect(preview).to_have_text(re.compile(r"^☐ Move house.*Paint the \*hall\*$"))
     watched.shot("paste-a-list")
     # Nothing is created before Import.
     assert set(goals_by_name(server, headers)) == {"Garden"}

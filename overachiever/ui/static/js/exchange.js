@@ -188,7 +188,7 @@ export function pasteListDialog(forest, parent = null) {
   }
   const status = h("p", { class: "paste-status", "aria-live": "polite" }, "Paste or type a list to see the goals it makes.");
   const problems = h("ul", { class: "paste-problems", role: "alert" });
-  const preview = h("div", { class: "paste-preview", "aria-label": "Preview" });
+  const preview = h("div", { class: "paste-preview", role: "group", "aria-label": "Preview" });
   const parentId = () => (place.value ? Number(place.value) : null);
   const path = (dryRun) => {
     const query = new URLSearchParams();
@@ -208,7 +208,8 @@ export function pasteListDialog(forest, parent = null) {
     problems.replaceChildren();
     const read = readTaskList(text.input.value);
     const { list, shown } = previewTree(read.roots);
-    preview.replaceChildren(list, read.count > shown ? h("p", { class: "hint" }, `… and ${read.count - shown} more.`) : null);
+    const more = read.count > shown ? h("p", { class: "hint" }, `… and ${read.count - shown} more.`) : null;
+    preview.replaceChildren(...[list, more].filter(Boolean));
     if (!read.count) {
       status.textContent = text.input.value.trim() ? "No list items yet: start a line with - [ ] or -." : "Paste or type a list to see the goals it makes.";
       return;
