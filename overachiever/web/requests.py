@@ -140,8 +140,9 @@ def register_hooks(app: Flask) -> None:
         # Headers.setdefault raises and catches a KeyError per missing header: look up once.
         present = {name.lower() for name, _value in headers.items()}
         defaults = list(SECURITY_HEADERS)
-        # Every API answer holds someone's data (v1.0 too): no cache may keep it.
-        if request.path.startswith(("/api/", "/v1.0/")):
+        # Every API answer holds someone's data (v1.0 too): no cache may keep it. A calendar
+        # feed sets its own short private caching; its refusals (a revoked feed) are not kept.
+        if request.path.startswith(("/api/", "/v1.0/", "/calendar/")):
             defaults.append(("Cache-Control", "no-store"))
         if request.is_secure:
             defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))

@@ -181,7 +181,9 @@ def test_a_revoked_feed_is_not_found(client, alice, forest):
     created = _create(client, alice).get_json()
     assert _fetch(client, created["url"]).status_code == 200
     assert client.delete(f"{FEEDS}/{created['id']}", headers=alice.headers).status_code == 204
-    assert_problem(_fetch(client, created["url"]), 404)
+    gone = _fetch(client, created["url"])
+    assert_problem(gone, 404)
+    assert gone.headers["Cache-Control"] == "no-store"  # no cache keeps the refusal either
     assert client.get(FEEDS, headers=alice.headers).get_json() == {"items": []}
     assert_problem(client.delete(f"{FEEDS}/{created['id']}", headers=alice.headers), 404)
 
