@@ -29,6 +29,7 @@ from . import floor as floors
 from .bounds import Bounds, Shapes
 from .burnup import Burnup, BurnupShapes
 from .data import Database, User
+from .exchange import Exchange, ExchangeShapes
 from .history import History, HistoryShapes
 from .report import Result, Series, markdown, plot, print_header, print_row
 from .rules import Rules, RuleShapes
@@ -92,14 +93,20 @@ class Suite:
 
     def run_backend(self, kind: str, postgres_url: str | None, only: str = "all") -> None:
         """Cases 1-5 on one database, then the bounds (bench.bounds) and history cases
-        (bench.history), the rules (bench.rules) and the burn-up (bench.burnup); only="history" or
-        "burnup": those cases alone."""
+        (bench.history), the rules (bench.rules), the burn-up (bench.burnup) and export/import
+        (bench.exchange); only="history", "burnup" or "exchange": those cases alone."""
         history = HistoryShapes.make(self.plan.smoke)
         if only == "history":
             History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
             return
         if only == "burnup":
             Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
+            return
+        exchange = Exchange(
+            kind, ExchangeShapes.make(self.plan.smoke), self.add, self.out, postgres_url
+        )
+        if only == "exchange":
+            exchange.run()
             return
         plan = self.plan
         folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.out))
@@ -130,6 +137,7 @@ class Suite:
         History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
         Rules(kind, RuleShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
         Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
+        exchange.run()
 
     def forest_read(
         self, kind: str, db: Database, app: Process, users: dict[str, User]
@@ -629,10 +637,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "history", "burnup"),
+        choices=("all", "history", "burnup", "exchange"),
         default="all",
         help="history: only the cases of the record of changes (bench.history); "
-        "burnup: only the burn-up case (bench.burnup)",
+        "burnup: only the burn-up case (bench.burnup); "
+        "exchange: only the export and import cases (bench.exchange)",
     )
     args = parser.parse_args(argv)
 

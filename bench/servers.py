@@ -127,14 +127,17 @@ def _start(args: list[str], env: dict[str, str], log: Path, root: Path | None = 
     raise RuntimeError(f"server did not start:\n{server.log_text()}")
 
 
-def start_app(database_url: str, log: Path, root: Path | None = None) -> Process:
+def start_app(
+    database_url: str, log: Path, root: Path | None = None, env: dict[str, str] | None = None
+) -> Process:
     """`overachiever serve --workers 2` on a free port (it applies migrations first).
 
-    root: a checkout of other code to serve instead of this one (a baseline).
+    root: a checkout of other code to serve instead of this one (a baseline); env: more
+    settings.
     """
     return _start(
         [sys.executable, "-m", "overachiever.cli", "serve"],
-        {"DATABASE_URL": database_url},
+        {"DATABASE_URL": database_url, **(env or {})},
         log,
         root,
     )

@@ -63,6 +63,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     limits.init_app(app)
 
+    from .calendars.views import bp as calendars_bp
+    from .exchange.views import bp as exchange_bp
     from .goals.views import bp as goals_bp
     from .goals.views import trash_bp
     from .history.views import bp as history_bp
@@ -79,7 +81,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> APIFlask:
         trash_bp,
         history_bp,
         progress_bp,
+        exchange_bp,
         sharing_bp,
+        calendars_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)

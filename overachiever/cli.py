@@ -13,6 +13,7 @@ from typing import Any, Literal
 import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
+from werkzeug.exceptions import HTTPException
 
 from .config import SettingsError
 from .core.db import db
@@ -348,6 +349,137 @@ def _emit(text: str, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+# File extensions the import command reads each format from, when --format is left out.
+_FORMAT_OF_SUFFIX = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".opml": "opml",
+    ".xml": "opml",
+    ".csv": "csv",
+}
+_IMPORT_FORMATS = ("json", "markdown", "opml", "csv")
+
+
+def _progress() -> Any:
+    """A progress bar on stderr, shown only when stderr is a terminal."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+@main.command("export")
+@click.argument("user_name", metavar="USER")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown", "opml", "csv", "ics"]),
+    default="json",
+    show_default=True,
+)
+@click.option("--root", "root_id", type=click.IntRange(1), default=None, help="One goal's subtree.")
+@output_option
+@with_appcontext
+def export(user_name: str, fmt: str, root_id: int | None, output: Path | None) -> None:
+    """Export a user's forest, or one goal's subtree, as a document (stdout or -o FILE)."""
+    from .exchange.export import export_document
+    from .users import service as user_service
+
+    try:
+        owner = user_service.find_by_name(user_name)
+        document = export_document(caller=owner, fmt=fmt, root_id=root_id)
+        if output is None:
+            stream = sys.stdout.buffer
+            for chunk in document.chunks:
+                stream.write(chunk)
+            stream.flush()
+            return
+        written = 0
+        with _progress() as progress, output.open("wb") as file:
+            task = progress.add_task(f"exporting {fmt}", total=None)
+            for chunk in document.chunks:
+                file.write(chunk)
+                written += len(chunk)
+                progress.update(task, completed=written)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"wrote {output} ({written} bytes)", err=True)
+
+
+@main.command("import")
+@click.argument("user_name", metavar="USER")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_IMPORT_FORMATS),
+    default=None,
+    help="The file's format [default: from its extension].",
+)
+@click.option(
+    "--parent", "parent_id", type=click.IntRange(1), default=None, help="Import under this goal."
+)
+@with_appcontext
+def import_command(user_name: str, file: Path, fmt: str | None, parent_id: int | None) -> None:
+    """Import a document (the JSON export or nodes, Markdown, OPML, CSV) into a user's goals."""
+    from .exchange import deepjson
+    from .exchange.importers import parse_document, parse_json
+    from .goals.importing import import_trees
+    from .users import service as user_service
+    from .web.limits import max_goals
+
+    if fmt is None:
+        fmt = _FORMAT_OF_SUFFIX.get(file.suffix.lower())
+        if fmt is None:
+            raise click.UsageError(
+                f"cannot tell the format of {file.name} from its extension: give --format"
+            )
+    media_type = {"markdown": "text/markdown", "opml": "text/x-opml", "csv": "text/csv"}
+    size = file.stat().st_size
+    parts: list[bytes] = []
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"reading {file.name}", total=size)
+            with file.open("rb") as stream:
+                while part := stream.read(1 << 20):
+                    parts.append(part)
+                    progress.advance(task, len(part))
+            body = b"".join(parts)
+            progress.update(task, description=f"checking {fmt}")
+            if fmt == "json":
+                nodes = parse_json(deepjson.loads(body))
+            else:
+                nodes = parse_document(media_type[fmt], body)
+            progress.update(task, description=f"creating {len(nodes)} goals")
+            owner = user_service.find_by_name(user_name)
+            ids = import_trees(
+                caller=owner, nodes=nodes, parent_id=parent_id, max_goals=max_goals()
+            )
+    except DomainError as exc:
+        _fail(exc)
+    except HTTPException as exc:  # a JSON body that does not parse
+        raise click.ClickException(str(exc.description)) from exc
+    click.echo(f"imported {len(ids)} goals", err=True)
 
 
 @main.command()

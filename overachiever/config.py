@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Shares made or changed per account and per client address: each answers whether a name
     # or e-mail address has an account, so it is limited like sign-in.
     share_limit: RateLimit = Field("30/minute", alias="OVERACHIEVER_SHARE_LIMIT")
+    # Calendar feed fetches per client address: a feed URL needs no credentials, and each
+    # fetch reads the owner's whole forest.
+    feed_limit: RateLimit = Field("60/minute", alias="OVERACHIEVER_FEED_LIMIT")
     # Goals per account, trash included; 0 for no limit.
     max_goals: Count = Field(100_000, alias="OVERACHIEVER_MAX_GOALS")
     log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
@@ -160,6 +163,7 @@ class Settings(BaseSettings):
         "signup_limit": "SIGNUP_LIMIT",
         "import_limit": "IMPORT_LIMIT",
         "share_limit": "SHARE_LIMIT",
+        "feed_limit": "FEED_LIMIT",
         "max_goals": "MAX_GOALS",
         "log_level": "LOG_LEVEL",
         "trusted_proxies": "TRUSTED_PROXIES",
@@ -261,6 +265,7 @@ class TestConfig(Config):
     SIGNUP_LIMIT = "1000/minute"
     IMPORT_LIMIT = "10000/minute"
     SHARE_LIMIT = "10000/minute"
+    FEED_LIMIT = "10000/minute"
     MAX_GOALS = 0
     # The least argon2id allows: the suite hashes thousands of passwords. The tests of the
     # production parameters build their apps with Config.PASSWORD_HASH_COST.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .calendars.models import CalendarFeed
 from .core.secrets import AppSecret
 from .goals.models import Goal
 from .history.models import GoalEvent, Operation
@@ -12,6 +13,7 @@ from .users.models import User
 
 __all__ = [
     "AppSecret",
+    "CalendarFeed",
     "Goal",
     "GoalEvent",
     "IdempotencyKey",

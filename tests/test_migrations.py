@@ -38,6 +38,7 @@ MODEL_TABLES = {
     "operations",
     "goal_events",
     "shares",
+    "calendar_feeds",
     "app_secrets",
 }
 

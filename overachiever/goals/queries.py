@@ -131,6 +131,22 @@ def _subtree_statement(lateral: bool) -> Select[Any]:
     ).order_by(sub.c.parent_id, sub.c.position, sub.c.id)
 
 
+def _subtree_outline_statement(lateral: bool) -> Select[Any]:
+    """(id, parent_id, done) of the live subtree under :root_id, the root included, each
+    parent's children together in sibling order, parents in id order."""
+    names = ("id", "parent_id", "end", "position")
+    sub = (
+        select(*(goal_table.c[n] for n in names))
+        .where(goal_table.c.id == bindparam("root_id"))
+        .cte("outline", recursive=True)
+    )
+    children, child = _step(sub, lambda reached: reached.c.parent_id == sub.c.id, lateral)
+    sub = sub.union_all(select(*(child[n] for n in names)).select_from(children))
+    return select(sub.c.id, sub.c.parent_id, _flag(sub.c.end.is_not(None))).order_by(
+        sub.c.parent_id, sub.c.position, sub.c.id
+    )
+
+
 def _subtree_spans_statement(lateral: bool) -> Select[Any]:
     """(id, parent_id, start, end) of the live subtree under :root_id, if that goal is a live
     goal of :owner_id (no rows otherwise), in no particular order: what a burn-up counts."""
@@ -309,6 +325,29 @@ FOREST = (
     .order_by(goal_table.c.parent_id, goal_table.c.position, goal_table.c.id)
     .execution_options(yield_per=_STREAM_ROWS)
 )
+# An export's outline of the owner's (:owner_id) live forest: (id, parent_id, done), each
+# parent's children together in sibling order, parents in id order (top-level goals first on
+# SQLite, last on PostgreSQL). The fields are read later, OUTLINE_FIELDS by id.
+OUTLINE = (
+    select(goal_table.c.id, goal_table.c.parent_id, _flag(goal_table.c.end.is_not(None)))
+    .where(goal_table.c.owner_id == bindparam("owner_id"), goal_table.c.deleted_at.is_(None))
+    .order_by(goal_table.c.parent_id, goal_table.c.position, goal_table.c.id)
+    .execution_options(yield_per=_STREAM_ROWS)
+)
+# The same for the live subtree under :root_id.
+OUTLINE_SUBTREE = ByDialect(
+    lambda lateral: _subtree_outline_statement(lateral).execution_options(yield_per=_STREAM_ROWS)
+)
+# What an export writes of the goals :ids (in no order).
+OUTLINE_FIELDS = select(
+    goal_table.c.id,
+    goal_table.c.name,
+    goal_table.c.description,
+    goal_table.c.start,
+    goal_table.c.end,
+    goal_table.c.due,
+    goal_table.c.completion,
+).where(goal_table.c.id.in_(bindparam("ids", expanding=True)))
 # The live subtree under :root_id, for Forest.from_grouped.
 SUBTREE = ByDialect(
     lambda lateral: _subtree_statement(lateral).execution_options(yield_per=_STREAM_ROWS)

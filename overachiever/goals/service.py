@@ -7,13 +7,14 @@ lock, so concurrent moves can never create a cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..core.db import db, read_transaction
+from ..core.db import db, read_transaction, snapshot_connection
 from ..core.errors import NameConflict, NotFound
 from ..core.search import contains_folded
 from ..history.recording import operation
@@ -21,7 +22,19 @@ from ..sharing import access
 from ..users.models import User
 from .completion import refuse_explicit_end, settle
 from .models import LIVE, Goal
-from .queries import FOREST, GOAL, INSERT, INSERT_WITHIN_LIMIT, SUBTREE, SUBTREE_IDS, stats_of
+from .outline import OutlineGoal, Shape
+from .queries import (
+    FOREST,
+    GOAL,
+    INSERT,
+    INSERT_WITHIN_LIMIT,
+    OUTLINE,
+    OUTLINE_FIELDS,
+    OUTLINE_SUBTREE,
+    SUBTREE,
+    SUBTREE_IDS,
+    stats_of,
+)
 from .quota import goals_held, limit_reached, room_before_create
 from .results import GoalResult, result_of, stats_for
 from .rules import (
@@ -115,6 +128,30 @@ def subtree(*, caller: User, goal_id: int) -> Forest:
     conn = db.session.connection()
     rows = conn.execute(SUBTREE.on(conn), {"root_id": goal_id})
     return Forest.from_grouped(rows, roots=[goal_id])
+
+
+def outline(*, caller: User, goal_id: int | None = None) -> Iterator[OutlineGoal]:
+    """The caller's live forest, or the live subtree at a goal the caller may read, in
+    pre-order with depths and progress: what an export writes.
+
+    The goal is checked now; the goals are read as they are iterated, from one snapshot on a
+    connection of their own (a streamed answer is written after the request has ended), in
+    memory that does not grow with their text (goals/outline.py).
+    """
+    if goal_id is None:
+        return _outline_goals(db.engine, caller.id, None)
+    grant = access.readable(caller=caller, goal_id=goal_id)
+    return _outline_goals(db.engine, grant.owner_id, goal_id)
+
+
+def _outline_goals(engine: Any, owner_id: int, root_id: int | None) -> Iterator[OutlineGoal]:
+    with snapshot_connection(engine) as conn:
+        if root_id is None:
+            rows = conn.execute(OUTLINE, {"owner_id": owner_id})
+        else:
+            rows = conn.execute(OUTLINE_SUBTREE.on(conn), {"root_id": root_id})
+        shape = Shape(rows, root_id)
+        yield from shape.goals(lambda ids: conn.execute(OUTLINE_FIELDS, {"ids": ids}))
 
 
 # ---------------------------------------------------------------------------- writes

@@ -9,6 +9,13 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
+from ..exchange import deepjson
+from ..exchange.importers import (
+    DOCUMENT_DESCRIPTIONS,
+    DOCUMENT_TYPES,
+    parse_document,
+    parse_json,
+)
 from ..history import asof
 from ..history.recording import dry_run
 from ..web.auth import current_user, token_auth
@@ -16,8 +23,9 @@ from ..web.bodies import documented_body
 from ..web.jsonio import dumps, no_content
 from ..web.limits import caller_account, import_limit, limiter, max_goals
 from ..web.paging import link_header
+from ..web.requests import accepts_documents
 from . import service, trash
-from .importing import import_trees, parse_import
+from .importing import import_trees
 from .results import GoalResult
 from .rules import EtagCheck
 from .schemas import (
@@ -119,6 +127,7 @@ def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
 
 
 @bp.post("/import")
+@accepts_documents(DOCUMENT_DESCRIPTIONS)
 @bp.auth_required(token_auth)
 @limiter.limit(import_limit, key_func=caller_account, scope="import")
 @bp.input(ImportQuery, location="query", arg_name="query")
@@ -129,8 +138,12 @@ def create_goal(query: DryRunQuery, body: GoalCreate) -> Any:
     responses={**_CONFLICTS, 429: "Too many imports (OVERACHIEVER_IMPORT_LIMIT)"},
 )
 def import_goals(query: ImportQuery) -> Any:
-    """Create whole nested trees atomically: a node, or a list of nodes, with children."""
-    nodes = parse_import(request.get_json(silent=False))
+    """Create whole nested trees atomically: a node, or a list of nodes, with children; or a
+    document: the JSON export, a Markdown task list, OPML or CSV, by Content-Type."""
+    if request.mimetype in DOCUMENT_TYPES:
+        nodes = parse_document(request.mimetype, request.get_data(cache=False))
+    else:
+        nodes = parse_json(deepjson.loads(request.get_data(cache=False)))
     owner = current_user()
 
     def run() -> list[int]:

@@ -239,8 +239,9 @@ def update_user(
 
 
 def delete_user(actor: User, ref: int | str) -> None:
-    """Delete an account with its goals and tokens."""
+    """Delete an account with its goals, tokens and calendar feeds."""
     target = resolve(actor, ref)
+    from ..calendars.models import CalendarFeed
     from ..goals.models import Goal
     from ..history.models import GoalEvent, Operation
     from ..sharing.models import Share
@@ -252,6 +253,7 @@ def delete_user(actor: User, ref: int | str) -> None:
             raise Conflict("the last administrator cannot be deleted")
         # Explicit deletes, so nothing depends on the database honouring ON DELETE CASCADE.
         session.execute(delete(Token).where(Token.user_id == target.id))
+        session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == target.id))
         # Shares of their goals, and shares of others' goals with them.
         session.execute(
             delete(Share).where(or_(Share.owner_id == target.id, Share.user_id == target.id))

@@ -72,6 +72,11 @@ def import_limit() -> str:
     return str(current_app.config["IMPORT_LIMIT"])
 
 
+def feed_limit() -> str:
+    """Calendar feed fetches per client address (OVERACHIEVER_FEED_LIMIT)."""
+    return str(current_app.config["FEED_LIMIT"])
+
+
 def share_limit() -> str:
     """Shares made per account and per client address (OVERACHIEVER_SHARE_LIMIT)."""
     return str(current_app.config["SHARE_LIMIT"])

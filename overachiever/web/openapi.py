@@ -9,6 +9,7 @@ import flask_swagger_ui
 from apiflask import APIFlask
 
 from ..core.types import MAX_ID
+from .requests import DOCUMENT_BODIES
 
 # Swagger UI 5 (OpenAPI 3.1 capable), as shipped inside the flask-swagger-ui wheel.
 DOCS_ASSETS = str(Path(flask_swagger_ui.__file__).parent / "dist")
@@ -180,8 +181,11 @@ _USER_LINKS = {
         ("DeleteUser", "delete_users_delete_user"),
     )
 }
-OPTIONAL_BODIES = frozenset({"post_tokens_create_token"})
+OPTIONAL_BODIES = frozenset({"post_tokens_create_token", "post_calendars_create_feed"})
 LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("post_calendars_create_feed", "201"): {
+        "RevokeFeed": ("delete_calendars_revoke_feed", {"feed_id": "$response.body#/id"}),
+    },
     ("post_goals_create_goal", "201"): _GOAL_LINKS,
     ("get_goals_get_goal", "200"): _GOAL_LINKS,
     ("patch_goals_patch_goal", "200"): _GOAL_LINKS,
@@ -223,6 +227,8 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
         "RevokeToken": ("delete_tokens_revoke_token", {"token_id": "$response.body#/id"}),
     },
 }
+# The secret of a calendar feed's URL (calendars.service.SECRET).
+_FEED_SECRET_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]{20,128}$"}
 _USER_REF_SCHEMA = {"anyOf": [_ID_SCHEMA, {"type": "string", "enum": ["self"]}]}
 
 
@@ -272,10 +278,13 @@ def configure_openapi(app: APIFlask) -> None:
                         continue
                     if param["name"] == "ref":
                         param["schema"] = _USER_REF_SCHEMA
+                    elif param["name"] == "secret":
+                        param["schema"] = dict(_FEED_SECRET_SCHEMA)
                     elif param["name"].endswith("_id"):
                         param["schema"] = dict(_ID_SCHEMA)
                     param["required"] = True
                 if "requestBody" in operation:
+                    _document_bodies(operation)
                     # Only token creation may be sent without a body (its options all default).
                     optional = operation.get("operationId") in OPTIONAL_BODIES
                     operation["requestBody"]["required"] = not optional
@@ -299,6 +308,16 @@ def configure_openapi(app: APIFlask) -> None:
                     elif str(status) in ("204", "304"):
                         response.pop("content", None)
         return spec
+
+
+def _document_bodies(operation: dict[str, Any]) -> None:
+    """Add the media types besides JSON that an operation's view reads (accepts_documents)."""
+    operation_id = operation.get("operationId", "")
+    for view, media_types in DOCUMENT_BODIES.items():
+        if operation_id.endswith(f"_{view}"):
+            content = operation["requestBody"].setdefault("content", {})
+            for media_type, description in media_types.items():
+                content[media_type] = {"schema": {"type": "string", "description": description}}
 
 
 def _document_dry_run(operation: dict[str, Any]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import get_input_stream
@@ -20,6 +21,32 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
 )
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+# The views that take documents besides JSON, by function name: media type -> description,
+# for the OpenAPI document (web/openapi.py).
+DOCUMENT_BODIES: dict[str, dict[str, str]] = {}
+
+
+def accepts_documents(media_types: dict[str, str]) -> Callable[[View], View]:
+    """Let a view take bodies of these media types besides JSON (it reads them itself);
+    media_types maps each to its description in the OpenAPI document."""
+
+    def mark(view: View) -> View:
+        view.document_types = frozenset(media_types)  # type: ignore[attr-defined]
+        DOCUMENT_BODIES[view.__name__] = dict(media_types)
+        return view
+
+    return mark
+
+
+def _document_types() -> frozenset[str]:
+    """The non-JSON media types the matched view takes (none for most)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "document_types", frozenset())
 
 
 class ApiRequest(Request):
@@ -88,6 +115,12 @@ def register_hooks(app: Flask) -> None:
                 "Transfer-Encoding", ""
             )
             if has_body and not request.is_json:
+                documents = _document_types()
+                if request.mimetype in documents:
+                    return
+                if documents:
+                    listed = ", ".join(["application/json", *sorted(documents)])
+                    raise UnsupportedMediaType(f"send the body as one of {listed}")
                 raise UnsupportedMediaType("send the body as application/json")
 
     @app.after_request
@@ -107,8 +140,9 @@ def register_hooks(app: Flask) -> None:
         # Headers.setdefault raises and catches a KeyError per missing header: look up once.
         present = {name.lower() for name, _value in headers.items()}
         defaults = list(SECURITY_HEADERS)
-        # Every API answer holds someone's data (v1.0 too): no cache may keep it.
-        if request.path.startswith(("/api/", "/v1.0/")):
+        # Every API answer holds someone's data (v1.0 too): no cache may keep it. A calendar
+        # feed sets its own short private caching; its refusals (a revoked feed) are not kept.
+        if request.path.startswith(("/api/", "/v1.0/", "/calendar/")):
             defaults.append(("Cache-Control", "no-store"))
         if request.is_secure:
             defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))

@@ -47,6 +47,8 @@ class Principal:
     operation: int  # the operation that created `goal`
     cursor: str  # the changes feed's cursor after all of the above
     share: int  # the share of `goal` with OUTSIDER
+    feed: int = 0  # a calendar feed
+    feed_url: str = ""  # its secret URL (/calendar/SECRET.ics)
 
     @property
     def secrets(self) -> list[str]:
@@ -57,6 +59,12 @@ class Principal:
             f"{name}-child-secret",
             f"{name}-trashed-secret",
             f"{name}-spare-token",
+            f"{name}-calendar-feed",
+            *(
+                [self.feed_url.removeprefix("/calendar/").removesuffix(".ics")]
+                if self.feed_url
+                else []
+            ),
         ]
 
 
@@ -149,6 +157,17 @@ OPERATIONS: list[Operation] = [
     Operation("child-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.child}/burnup", None, 404)),
     Operation("trashed-burnup", lambda a, v: ("GET", f"{V2}/goals/{v.trashed}/burnup", None, 404)),
     Operation("forest-burnup", lambda a, v: ("GET", f"{V2}/goals/burnup", None, COUNTED)),
+    # -------------------------------------------------------------------------------- export
+    Operation("export-victim-root", lambda a, v: ("GET", f"{V2}/export?root={v.goal}", None, 404)),
+    Operation(
+        "export-victim-child",
+        lambda a, v: ("GET", f"{V2}/export?format=markdown&root={v.child}", None, 404),
+    ),
+    Operation(
+        "export-trashed-root",
+        lambda a, v: ("GET", f"{V2}/export?format=csv&root={v.trashed}", None, 404),
+    ),
+    Operation("export-forest", lambda a, v: ("GET", f"{V2}/export?format=opml", None, SCOPED)),
     Operation("get-operation", lambda a, v: ("GET", f"{V2}/operations/{v.operation}", None, 404)),
     Operation(
         "undo-operation",
@@ -180,6 +199,18 @@ OPERATIONS: list[Operation] = [
         lambda a, v: ("DELETE", f"{V2}/goals/{a.goal}/shares/{v.share}", None, 404),
     ),
     Operation("shared-with-me", lambda a, v: ("GET", f"{V2}/shared", None, NONE_SHARED)),
+    # ------------------------------------------------------------------------ calendar feeds
+    Operation(
+        "revoke-victim-feed", lambda a, v: ("DELETE", f"{V2}/calendar-feeds/{v.feed}", None, 404)
+    ),
+    Operation("list-feeds", lambda a, v: ("GET", f"{V2}/calendar-feeds", None, SCOPED)),
+    Operation(
+        "create-feed-for-victim",
+        lambda a, v: ("POST", f"{V2}/calendar-feeds", {"user_id": v.account.id}, 422),
+    ),
+    # The feed itself needs no credentials by design (the secret in its URL is the key): a
+    # secret one character off the victim's is not found.
+    Operation("feed-near-victim-secret", lambda a, v: ("GET", _near(v.feed_url), None, 404)),
     # -------------------------------------------------------------------------------- tokens
     Operation("revoke-token", lambda a, v: ("DELETE", f"{V2}/tokens/{v.token}", None, 404)),
     Operation("list-tokens", lambda a, v: ("GET", f"{V2}/tokens", None, SCOPED)),
@@ -312,6 +343,12 @@ OPERATIONS: list[Operation] = [
 ]
 
 
+def _near(url: str) -> str:
+    """The feed URL with the last character of its secret changed."""
+    stem = url.removesuffix(".ics")
+    return stem[:-1] + ("B" if stem[-1] == "A" else "A") + ".ics"
+
+
 def _now() -> str:
     """This instant, for as_of (the past by the time the request arrives)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -384,6 +421,13 @@ def world(app: Any) -> World:
         )
         assert resp.status_code == 201, resp.get_json()
         p.share = resp.get_json()["id"]
+        resp = client.post(
+            f"{V2}/calendar-feeds",
+            json={"name": f"{p.account.name}-calendar-feed"},
+            headers=p.account.headers,
+        )
+        assert resp.status_code == 201, resp.get_json()
+        p.feed, p.feed_url = resp.get_json()["id"], resp.get_json()["url"]
     assert principals["admin"].account.is_admin
     assert not principals["alice"].account.is_admin
     return principals
@@ -405,6 +449,8 @@ def _own_marker(p: Principal, url: str) -> str:
     name = p.account.name
     if "/tokens" in url:
         return f"{name}-spare-token"
+    if "/calendar-feeds" in url:
+        return f"{name}-calendar-feed"
     if "/trash" in url:
         return f"{name}-trashed-secret"
     if "/users" in url:
@@ -513,6 +559,9 @@ MASS_ASSIGNMENT = [
     ("bob", "TOKEN", f"{V2}/tokens", {"digest": "0" * 64}, 422),
     ("bob", "TOKEN", f"{V2}/tokens", {"created_at": "2020-01-01T00:00:00Z"}, 422),
     ("bob", "TOKEN", f"{V2}/tokens", {"last_used_at": "2020-01-01T00:00:00Z"}, 422),
+    ("bob", "POST", f"{V2}/calendar-feeds", {"digest": "0" * 64}, 422),
+    ("bob", "POST", f"{V2}/calendar-feeds", {"url": "/calendar/chosen_by_the_client.ics"}, 422),
+    ("bob", "POST", f"{V2}/calendar-feeds", {"last_used_at": "2020-01-01T00:00:00Z"}, 422),
     ("bob", "POST", f"{V2}/goals", {"name": "x", "owner_id": "<alice>"}, 422),
     ("bob", "POST", f"{V2}/goals", {"name": "x", "id": "<alice-goal>"}, 422),
     ("bob", "POST", f"{V2}/goals", {"name": "x", "version": 7}, 422),

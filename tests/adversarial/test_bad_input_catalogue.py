@@ -192,7 +192,9 @@ CASES = [
         b'{"name": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_000 + b"}",
         who=None,
     ),
-    Case("deep-array-import", "POST", f"{GOALS}/import", 400, _nested(200_000)),
+    # The import reads JSON of any depth (the export of a deep chain), without recursion: the
+    # nesting is read, and an array where a node belongs is refused.
+    Case("deep-array-import", "POST", f"{GOALS}/import", 422, _nested(200_000)),
     Case(
         "deep-children-without-names",
         "POST",
@@ -381,6 +383,20 @@ CASES = [
         404,
         _json({"name": "x"}),
     ),
+    # ------------------------------------------------------------------------ calendar feeds
+    Case("feed-name-empty", "POST", f"{V2}/calendar-feeds", 422, _json({"name": "  "})),
+    Case("feed-name-101", "POST", f"{V2}/calendar-feeds", 422, _json({"name": "x" * 101})),
+    Case("feed-name-control", "POST", f"{V2}/calendar-feeds", 422, _json({"name": "a\u0007b"})),
+    Case("feed-name-number", "POST", f"{V2}/calendar-feeds", 422, _json({"name": 7})),
+    Case("feed-body-list", "POST", f"{V2}/calendar-feeds", 422, _json(["x"])),
+    Case("feed-body-text", "POST", f"{V2}/calendar-feeds", 415, b"x", "text/plain"),
+    Case("feed-id-2**63", "DELETE", f"{V2}/calendar-feeds/{2**63}", 404),
+    Case("feed-id-unicode-digits", "DELETE", f"{V2}/calendar-feeds/1\u0663", 404),
+    Case("feed-secret-nul", "GET", "/calendar/" + "A" * 40 + "%00.ics", 404, who=None),
+    Case("feed-secret-invalid-utf8", "GET", "/calendar/%ff%fe.ics", 404, who=None),
+    Case("feed-secret-dots", "GET", "/calendar/..%2f..%2fetc.ics", 404, who=None),
+    Case("feed-secret-huge", "GET", "/calendar/" + "A" * 5000 + ".ics", 404, who=None),
+    Case("feed-post", "POST", "/calendar/" + "A" * 43 + ".ics", 405, b"{}", who=None),
     # ------------------------------------------------------------------- out-of-range paging
     Case("users-limit-zero", "GET", f"{V2}/users?limit=0", 422, who="admin"),
     Case("users-limit-501", "GET", f"{V2}/users?limit=501", 422, who="admin"),

@@ -335,13 +335,16 @@ class _Runner:
         resp = self.client.open(url, method=request["method"], headers=headers, **kwargs)
         data = resp.get_json(silent=True, force=True)
         (test,) = [e for e in item["event"] if e["listen"] == "test"]
-        for var, path in re.findall(
-            r'pm\.collectionVariables\.set\("(\w+)", body((?:\.\w+|\[\d+\])+)\)',
+        for var, path, start, end in re.findall(
+            r'pm\.collectionVariables\.set\("(\w+)", body((?:\.\w+|\[\d+\])+?)'
+            r"(?:\.slice\((-?\d+), (-?\d+)\))?\)",
             "\n".join(test["script"]["exec"]),
         ):
             value = data
             for key, index in re.findall(r"\.(\w+)|\[(\d+)\]", path):
                 value = value[int(index)] if index else value[key]
+            if start:  # a string's slice, as JavaScript's String.slice takes it
+                value = value[int(start) : int(end)]
             self.vars[var] = value
         return resp.status_code, _status(item), data
 

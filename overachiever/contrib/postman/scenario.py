@@ -696,6 +696,171 @@ def scenario() -> list[Folder]:
             ],
         ),
         Folder(
+            "API v2: export",
+            "The whole forest or one goal's subtree as a document: the JSON export, a Markdown "
+            "task list, OPML, CSV or iCalendar, sent as an attachment.",
+            [
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="The whole forest as the JSON export document",
+                    query={"format": "json"},
+                    checks=[
+                        _test("the export document", "[b.format, b.version]", '["overachiever", 1]')
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="One goal's subtree as a Markdown task list",
+                    query={"format": "markdown", "root": "{{burnup_id}}"},
+                    checks=[
+                        'pm.test("a task list", function () {'
+                        " pm.expect(pm.response.text()).to.match(/^- \\[[ x]\\] /); });",
+                        'pm.test("an attachment", function () {'
+                        ' pm.expect(pm.response.headers.get("Content-Disposition"))'
+                        '.to.include("attachment"); });',
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="OPML for outliners",
+                    query={"format": "opml", "root": "{{burnup_id}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="CSV for spreadsheets",
+                    query={"format": "csv"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    200,
+                    name="iCalendar: a VTODO per goal",
+                    query={"format": "ics", "root": "{{burnup_id}}"},
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/export",
+                    422,
+                    name="An unknown format is refused",
+                    query={"format": "pdf"},
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
+            "API v2: sharing",
+            "Give a goal and its subtree to another user as viewer or editor, list its shares, "
+            "and revoke them. (The demo's user-3 is the other user.)",
+            [
+                Call(
+                    "POST",
+                    "/api/v2/goals",
+                    201,
+                    name="Create a goal to share",
+                    json={"name": "Shared {{run}}"},
+                    save={"shared_goal_id": "body.id"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals/{goal_id}/shares",
+                    201,
+                    params={"goal_id": "{{shared_goal_id}}"},
+                    json={"user": "user-3", "role": "viewer"},
+                    save={"share_id": "body.id"},
+                    checks=[_test("a viewer", "b.role", '"viewer"')],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/goals/{goal_id}/shares",
+                    200,
+                    params={"goal_id": "{{shared_goal_id}}"},
+                    checks=[_test("one share", "b.items.length", "1")],
+                ),
+                Call("GET", "/api/v2/shared", 200),
+                Call(
+                    "DELETE",
+                    "/api/v2/goals/{goal_id}/shares/{share_id}",
+                    204,
+                    params={"goal_id": "{{shared_goal_id}}", "share_id": "{{share_id}}"},
+                ),
+                Call(
+                    "POST",
+                    "/api/v2/goals/{goal_id}/shares",
+                    422,
+                    name="Sharing with yourself is refused",
+                    params={"goal_id": "{{shared_goal_id}}"},
+                    json={"user": "user-1", "role": "editor"},
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
+            "API v2: calendar feeds",
+            "A secret URL serving your goals as iCalendar to calendar apps, which send no "
+            "credentials: shown once when made, listed without it, revoked by id.",
+            [
+                Call(
+                    "POST",
+                    "/api/v2/calendar-feeds",
+                    201,
+                    json={"name": "Phone {{run}}"},
+                    save={"feed_id": "body.id", "feed_secret": "body.url.slice(10, -4)"},
+                    checks=[
+                        'pm.test("the URL, shown this once", function () {'
+                        " pm.expect(pm.response.json().url).to.match("
+                        "/^\\/calendar\\/[A-Za-z0-9_-]+\\.ics$/); });"
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/api/v2/calendar-feeds",
+                    200,
+                    checks=[
+                        'pm.test("listed without its URL", function () {'
+                        ' pm.expect(pm.response.json().items[0]).to.not.have.property("url");'
+                        " });"
+                    ],
+                ),
+                Call(
+                    "GET",
+                    "/calendar/{secret}.ics",
+                    200,
+                    name="Fetch the feed as a calendar app does, with no credentials",
+                    params={"secret": "{{feed_secret}}"},
+                    auth="none",
+                    checks=[
+                        'pm.test("iCalendar", function () {'
+                        ' pm.expect(pm.response.headers.get("Content-Type"))'
+                        '.to.include("text/calendar");'
+                        ' pm.expect(pm.response.text()).to.include("BEGIN:VTODO"); });'
+                    ],
+                ),
+                Call(
+                    "DELETE",
+                    "/api/v2/calendar-feeds/{feed_id}",
+                    204,
+                    params={"feed_id": "{{feed_id}}"},
+                ),
+                Call(
+                    "GET",
+                    "/calendar/{secret}.ics",
+                    404,
+                    name="A revoked feed is not found",
+                    params={"secret": "{{feed_secret}}"},
+                    auth="none",
+                    checks=[PROBLEM_CHECK],
+                ),
+            ],
+        ),
+        Folder(
             "v1.0: the article's API",
             "Goals by name, form or JSON bodies. The demo token is user-1's, an administrator, "
             "who may act for user-3.",

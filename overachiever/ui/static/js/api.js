@@ -55,8 +55,9 @@ export function basicAuth(login, password) {
 /**
  * Call the API; resolves to {data, etag, headers} or throws ApiError.
  * credentials: "omit" keeps cookies out and stops the browser's own sign-in prompt on a 401.
+ * raw: {text, type} sends a document of that media type instead of a JSON body.
  */
-export async function api(method, path, { body, headers = {}, auth = true } = {}) {
+export async function api(method, path, { body, raw, headers = {}, auth = true } = {}) {
   const init = {
     method,
     credentials: "omit",
@@ -66,6 +67,9 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (raw !== undefined) {
+    init.headers["Content-Type"] = raw.type;
+    init.body = raw.text;
   }
   const token = auth ? session.token : null;
   if (token && !init.headers.Authorization) init.headers.Authorization = `Bearer ${token}`;
@@ -106,6 +110,53 @@ export async function api(method, path, { body, headers = {}, auth = true } = {}
     throw error;
   }
   return { data, etag: response.headers.get("ETag"), headers: response.headers };
+}
+
+/** The file name a Content-Disposition header gives (RFC 6266), or `fallback`. */
+export function dispositionFilename(header, fallback = "download") {
+  const text = header || "";
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(text);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // a malformed escape: fall back to the plain parameter
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(text);
+  if (plain) return (plain[1] ?? plain[2]).replace(/\\(.)/g, "$1");
+  return fallback;
+}
+
+/**
+ * Download a document from the API with the session's token; resolves to {blob, filename}
+ * (the name the server's Content-Disposition gives) or throws ApiError, like api().
+ */
+export async function download(path) {
+  const token = session.token;
+  const init = { credentials: "omit", cache: "no-store", headers: {} };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  let response;
+  let blob = null;
+  try {
+    response = await fetch(BASE + path, init);
+    if (response.ok) blob = await response.blob();
+  } catch {
+    throw new ApiError(0, { title: "Network error", detail: "the download did not complete" });
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { title: response.statusText, detail: text.slice(0, 200) };
+    }
+    const error = new ApiError(response.status, data, response.headers);
+    if (response.status === 401 && token && token === session.token) onSessionEnded(error);
+    throw error;
+  }
+  return { blob, filename: dispositionFilename(response.headers.get("Content-Disposition")) };
 }
 
 /** Text as a sentence: a capital first, a full stop last. */

@@ -10,7 +10,8 @@ import { api, describeError } from "./api.js";
 import { openBurnup } from "./burnup.js";
 import { editGoalDialog, effectsDialog, goalDetailsDialog, moveDialog, newSubGoalDialog } from "./dialogs.js";
 import { formatDate, formatExact, h, percent, quoted } from "./dom.js";
-import { showError } from "./notify.js";
+import { exportDialog, pasteListDialog } from "./exchange.js";
+import { showError, showInfo } from "./notify.js";
 import { effectsSentence, planned, ruleBadge, ruleLabel } from "./rules.js";
 import { session } from "./session.js";
 import { shareDialog } from "./share.js";
@@ -210,6 +211,12 @@ class Forest {
       h("div", { class: "field" }, h("label", { for: "goal-search" }, "Search"), this.search),
       this.statusFilter(),
       h("button", { type: "button", class: "button ghost", onclick: () => this.collapseAll() }, "Collapse all"),
+      h(
+        "div",
+        { class: "toolbar-end" },
+        h("button", { type: "button", class: "button", onclick: () => this.pasteList() }, "Paste a list…"),
+        h("button", { type: "button", class: "button", onclick: () => this.exportAll() }, "Export…"),
+      ),
     );
     this.dropRoot = h("div", { class: "drop-root", hidden: true }, "Drop here to move the goal to the top level");
     this.dropRoot.addEventListener("dragover", (e) => {
@@ -487,7 +494,11 @@ class Forest {
   /** The buttons of a row: all of them for one's own goals, fewer in a goal shared with one. */
   actions(name, movable) {
     if (!this.canEdit) {
-      return [this.action("details", "Details", `Details of ${name}`), this.action("burnup", "Burn-up", `Burn-up of ${name}`)];
+      return [
+        this.action("details", "Details", `Details of ${name}`),
+        this.action("burnup", "Burn-up", `Burn-up of ${name}`),
+        this.action("export", "Export…", `Export ${name}`),
+      ];
     }
     return [
       this.action("add", "+ Sub-goal", `Add a sub-goal to ${name}`),
@@ -496,6 +507,7 @@ class Forest {
       // Only the owner shares a goal.
       this.share ? null : this.action("share", "Share…", `Share ${name}`),
       movable ? this.action("move", "Move to…", `Move ${name} to…`) : null,
+      this.action("export", "Export…", `Export ${name}`),
       movable ? this.action("delete", "Delete", `Delete ${name}`) : null,
     ];
   }
@@ -579,6 +591,7 @@ class Forest {
     else if (action === "details") this.details(node);
     else if (action === "share") shareDialog(node);
     else if (action === "move") this.pickMove(node);
+    else if (action === "export") this.exportGoal(node);
     else if (action === "delete") this.trash(node);
   }
 
@@ -741,6 +754,28 @@ class Forest {
       if (this.lost(error)) await this.change(async () => {});
       else this.fail(error);
     }
+
+  async exportAll() {
+    const filename = await exportDialog();
+    if (filename) showInfo(`Downloaded ${filename}.`);
+  }
+
+  async exportGoal(node) {
+    const filename = await exportDialog({ id: node.id, name: node.name });
+    if (filename) showInfo(`Downloaded ${filename}.`);
+  }
+
+  /** "Paste a list": import a Markdown task list, at the top level or under a goal. */
+  async pasteList(parent = null) {
+    const done = await pasteListDialog(this, parent);
+    if (!done || !done.ids.length) return;
+    const first = done.ids[0];
+    const op = await lastOperation(first);
+    if (done.parentId !== null) this.state.expanded.add(done.parentId);
+    await this.change(async () => {}, { focus: { id: first }, reveal: first });
+    const n = done.ids.length;
+    const where = done.parentId !== null ? ` under ${quoted(this.goalName(done.parentId) ?? "the goal")}` : "";
+    this.offerUndo(`Imported ${n === 1 ? "1 goal" : `${n} goals`}${where}.`, op, done.parentId);
   }
 
   async addSubGoal(parent) {

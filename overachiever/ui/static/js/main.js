@@ -1,10 +1,11 @@
-// Start-up and routing: hash routes (#/goals, #/shared, #/shared/<id>, #/history, #/as-of, #/progress,
-// #/trash, #/users, #/signin, #/signup) over one page.
+// Start-up and routing: hash routes (#/goals, #/shared, #/shared/<id>, #/history, #/as-of,
+// #/progress, #/trash, #/calendar, #/users, #/signin, #/signup) over one page.
 
 import { api, whenSessionEnds } from "./api.js";
 import { renderAsOf } from "./asof.js";
 import { renderProgress } from "./burnup.js";
 import { renderSignIn, renderSignUp, signOut } from "./auth.js";
+import { renderCalendar } from "./calendar.js";
 import { h } from "./dom.js";
 import { renderGoals } from "./forest.js";
 import { renderHistory } from "./history.js";
@@ -22,6 +23,7 @@ const TITLES = {
   "as-of": "As it was",
   progress: "Progress",
   trash: "Trash",
+  calendar: "Calendar feeds",
   users: "Users",
   signin: "Sign in",
   signup: "Create an account",
@@ -94,6 +96,7 @@ async function show() {
     else if (route === "as-of") await renderAsOf(main);
     else if (route === "progress") await renderProgress(main);
     else if (route === "trash") await renderTrash(main);
+    else if (route === "calendar") await renderCalendar(main);
     else if (route === "users") await renderUsers(main, { onSelfChanged: refreshSelf });
     else main.append(h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/goals" }, "Go to your goals")));
   } catch (error) {

@@ -1,0 +1,1 @@
+"""Export and import documents: the JSON export, Markdown task lists, OPML, CSV and iCalendar."""
