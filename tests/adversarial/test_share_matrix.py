@@ -88,6 +88,8 @@ ROUTES: list[Route] = [
     Route("tree", lambda w, r, g: ("GET", f"{V2}/goals/{g}/tree", None), READ),
     Route("tree-as-of", lambda w, r, g: ("GET", f"{V2}/goals/{g}/tree?as_of={_now()}", None), READ),
     Route("history", lambda w, r, g: ("GET", f"{V2}/goals/{g}/history", None), READ),
+    Route("export", lambda w, r, g: ("GET", f"{V2}/export?format=json&root={g}", None), READ),
+    Route("export-csv", lambda w, r, g: ("GET", f"{V2}/export?format=csv&root={g}", None), READ),
     Route("burnup", lambda w, r, g: ("GET", f"{V2}/goals/{g}/burnup", None), READ),
     Route(
         "rename",
@@ -280,6 +282,8 @@ def test_a_recipients_own_reads_hold_none_of_the_owners_goals(app, world, role):
         f"{V2}/trash",
         f"{V2}/operations",
         f"{V2}/changes?limit=500",
+        f"{V2}/export?format=json",
+        f"{V2}/export?format=markdown",
     ):
         resp = client.get(url, headers=headers)
         assert resp.status_code == 200, (url, resp.get_data(as_text=True)[:300])
