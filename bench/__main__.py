@@ -47,6 +47,7 @@ from .servers import (
     timed_get,
     wrk,
 )
+from .sharing import Sharing, SharingShapes
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1/overachiever_bench"
 
@@ -94,13 +95,19 @@ class Suite:
     def run_backend(self, kind: str, postgres_url: str | None, only: str = "all") -> None:
         """Cases 1-5 on one database, then the bounds (bench.bounds) and history cases
         (bench.history), the rules (bench.rules), the burn-up (bench.burnup) and export/import
-        (bench.exchange); only="history", "burnup" or "exchange": those cases alone."""
+        (bench.exchange), shared reads (bench.sharing); only="history", "burnup", "sharing" or
+        "exchange": those cases alone."""
         history = HistoryShapes.make(self.plan.smoke)
         if only == "history":
             History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
             return
         if only == "burnup":
             Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
+            return
+        shared = SharingShapes.make(self.plan.smoke)
+        sharing = Sharing(kind, shared, self.add, self.out, postgres_url)
+        if only == "sharing":
+            sharing.run()
             return
         exchange = Exchange(
             kind, ExchangeShapes.make(self.plan.smoke), self.add, self.out, postgres_url
@@ -137,6 +144,7 @@ class Suite:
         History(kind, history, self.add, self.out, postgres_url, self.baseline).run()
         Rules(kind, RuleShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
         Burnup(kind, BurnupShapes.make(self.plan.smoke), self.add, self.out, postgres_url).run()
+        sharing.run()
         exchange.run()
 
     def forest_read(
@@ -637,10 +645,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "history", "burnup", "exchange"),
+        choices=("all", "history", "burnup", "sharing", "exchange"),
         default="all",
         help="history: only the cases of the record of changes (bench.history); "
         "burnup: only the burn-up case (bench.burnup); "
+        "sharing: only the shared reads (bench.sharing); "
         "exchange: only the export and import cases (bench.exchange)",
     )
     args = parser.parse_args(argv)

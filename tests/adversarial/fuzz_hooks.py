@@ -9,6 +9,14 @@ and the goals it made: a goal one step created stays found by the next, whatever
 Only an account that is gone is replaced by a fresh one (and the CLI, straight in the
 database, makes a new keeper when the fuzzer has deleted or demoted the old one).
 The counts of such renewals are written to FUZZ_STATS (a JSON file) for the run's summary.
+
+With FUZZ_IDENTITY=recipient the fuzzer is a second identity instead: an ordinary user to
+whom a neighbour (an account it never acts as) has shared one subtree to edit and one to view,
+and who also holds none of the neighbour's other goals. The neighbour's goals come first in a
+fresh database, so the small ids the fuzzer favours reach them, inside and outside the shares.
+FUZZ_NEIGHBOUR names a JSON file where the neighbour's account and goals are written, so that
+the run can check afterwards that the goals outside the shares are untouched
+(tests/adversarial/fuzz_neighbour.py).
 """
 
 from __future__ import annotations
@@ -30,12 +38,15 @@ import requests
 import schemathesis
 
 BASE_URL = os.environ.get("FUZZ_BASE_URL", "http://127.0.0.1:5000")
+# admin (the default) or recipient: see the module's docstring.
+IDENTITY = os.environ.get("FUZZ_IDENTITY", "admin")
 PASSWORD = "fuzzing password 0"
 TOKEN_PATH = "/api/v2/tokens"
 _names = itertools.count(1)
 _lock = threading.Lock()
 _stats = {"tokens_issued": 0, "accounts_created": 0, "accounts_restored": 0}
 _account = {"name": "", "keeper": "", "token": "", "id": "", "demoted": ""}
+_neighbour: dict[str, Any] = {}
 
 
 def _basic(name: str, password: str) -> str:
@@ -78,21 +89,45 @@ def _fresh_name(kind: str) -> str:
     return f"{kind}-{next(_names)}-{secrets.token_hex(4)}"
 
 
-def _http_admin(keeper_token: str) -> str | None:
-    """A new administrator made over HTTP by the keeper (None if the keeper lost its rights)."""
+def _http_user(keeper_token: str, kind: str = "fuzzer") -> tuple[str, int] | None:
+    """A new ordinary account made over HTTP by the keeper: its name and id (None if the keeper
+    lost its rights)."""
     auth = {"Authorization": f"Bearer {keeper_token}"}
-    name = _fresh_name("fuzzer")
+    name = _fresh_name(kind)
     body = {"name": name, "email": f"{name}@example.com", "password": PASSWORD}
     resp = requests.post(BASE_URL + "/api/v2/users", json=body, headers=auth, timeout=30)
     if resp.status_code != 201:
         return None
-    user_id = resp.json()["id"]
+    _stats["accounts_created"] += 1
+    return name, int(resp.json()["id"])
+
+
+def _http_recipient(keeper_token: str) -> str | None:
+    """A new ordinary account for the fuzzer (None if the keeper lost its rights)."""
+    made = _http_user(keeper_token)
+    return made[0] if made else None
+
+
+def _http_neighbour(keeper_token: str) -> str | None:
+    """The recipient's neighbour, an ordinary account (None if the keeper lost its rights)."""
+    made = _http_user(keeper_token, "neighbour")
+    return made[0] if made else None
+
+
+def _http_admin(keeper_token: str) -> str | None:
+    """A new administrator made over HTTP by the keeper (None if the keeper lost its rights)."""
+    made = _http_user(keeper_token)
+    if made is None:
+        return None
+    name, user_id = made
     resp = requests.patch(
-        f"{BASE_URL}/api/v2/users/{user_id}", json={"is_admin": True}, headers=auth, timeout=30
+        f"{BASE_URL}/api/v2/users/{user_id}",
+        json={"is_admin": True},
+        headers={"Authorization": f"Bearer {keeper_token}"},
+        timeout=30,
     )
     if resp.status_code != 200:
         return None
-    _stats["accounts_created"] += 1
     return name
 
 
@@ -110,17 +145,17 @@ def _by_keeper(act: Callable[[str], str | None]) -> str | None:
     return None
 
 
-def _create_admin() -> str:
-    """A fresh administrator for the fuzzer."""
-    name = _by_keeper(_http_admin)
+def _create_account() -> str:
+    """A fresh account for the fuzzer: an administrator, or an ordinary recipient."""
+    name = _by_keeper(_http_admin if IDENTITY == "admin" else _http_recipient)
     if name is None:
-        raise RuntimeError("could not make an administrator for the fuzzer")
+        raise RuntimeError(f"could not make an account ({IDENTITY}) for the fuzzer")
     return name
 
 
 def _restore(keeper_token: str) -> str | None:
     """The fuzzer's own account, made an administrator with its name and password again."""
-    body = {"name": _account["name"], "password": PASSWORD, "is_admin": True}
+    body = {"name": _account["name"], "password": PASSWORD, "is_admin": IDENTITY == "admin"}
     resp = requests.patch(
         f"{BASE_URL}/api/v2/users/{_account['id']}",
         json=body,
@@ -140,15 +175,63 @@ def _renew(new_account: bool) -> None:
         _stats["accounts_restored"] += 1
         token = _token_for(_account["name"])
     if token is None:
-        _account["name"] = _create_admin()
+        _account["name"] = _create_account()
         token = _token_for(_account["name"])
     if token is None:
-        raise RuntimeError("a fresh administrator could not sign in")
+        raise RuntimeError("a fresh account could not sign in")
     resp = requests.get(
         BASE_URL + "/api/v2/users/self", headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     _account.update(token=token, id=str(resp.json()["id"]), demoted="")
+    if IDENTITY == "recipient":
+        _share_with(_account["name"])
     _save_stats()
+
+
+def _neighbour_call(method: str, path: str, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {_neighbour['token']}"}
+    resp = requests.request(method, BASE_URL + path, json=body, headers=headers, timeout=30)
+    if resp.status_code >= 300:
+        raise RuntimeError(f"neighbour: {method} {path} -> {resp.status_code} {resp.text[:300]}")
+    return resp.json()
+
+
+def _make_neighbour() -> None:
+    """The neighbour and its goals: two subtrees to share, one to keep (made once, first)."""
+    name = _by_keeper(_http_neighbour)
+    token = _token_for(name) if name else None
+    if token is None:
+        raise RuntimeError("could not make the fuzzer's neighbour")
+    _neighbour.update(name=name, token=token, goals={})
+
+    def goal(key: str, parent: str | None = None) -> None:
+        body = {"name": f"neighbour-{key}", "parent_id": _neighbour["goals"].get(parent)}
+        _neighbour["goals"][key] = _neighbour_call("POST", "/api/v2/goals", body)["id"]
+
+    for key, parent in (
+        ("edited", None),
+        ("edited-child", "edited"),
+        ("edited-grandchild", "edited-child"),
+        ("viewed", None),
+        ("viewed-child", "viewed"),
+        ("private", None),
+        ("private-child", "private"),
+    ):
+        goal(key, parent)
+    private = _neighbour["goals"]["private"]
+    _neighbour["private_tree"] = _neighbour_call("GET", f"/api/v2/goals/{private}/tree")
+    if path := os.environ.get("FUZZ_NEIGHBOUR"):
+        with open(path, "w") as f:
+            json.dump({"base_url": BASE_URL, **_neighbour}, f)
+
+
+def _share_with(name: str) -> None:
+    """The neighbour shares one subtree to edit and one to view with the fuzzer's account."""
+    if not _neighbour:
+        _make_neighbour()
+    for key, role in (("edited", "editor"), ("viewed", "viewer")):
+        goal_id = _neighbour["goals"][key]
+        _neighbour_call("POST", f"/api/v2/goals/{goal_id}/shares", {"user": name, "role": role})
 
 
 @schemathesis.auth(refresh_interval=600)

@@ -778,6 +778,15 @@ def scenario() -> list[Folder]:
                     checks=[_test("a viewer", "b.role", '"viewer"')],
                 ),
                 Call(
+                    "POST",
+                    "/api/v2/goals/{goal_id}/shares",
+                    200,
+                    name="Sharing again changes the role",
+                    params={"goal_id": "{{shared_goal_id}}"},
+                    json={"user": "user-3", "role": "editor"},
+                    checks=[_test("now an editor", "b.role", '"editor"')],
+                ),
+                Call(
                     "GET",
                     "/api/v2/goals/{goal_id}/shares",
                     200,
