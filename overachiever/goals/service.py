@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -58,9 +59,15 @@ from .tree import Forest, Stats
 
 def get_goal(*, caller: User, goal_id: int) -> GoalResult:
     """A live goal the caller may read, with roll-ups: no ORM object."""
-    grant = access.readable(caller=caller, goal_id=goal_id)
     conn = db.session.connection()
-    row = conn.execute(GOAL.on(conn), {"goal_id": goal_id, "owner_id": grant.owner_id}).first()
+    # The caller's own goal is found by the read itself, which filters by owner: the common
+    # read costs no more than it did. Anything else is for the access decision to place.
+    row = conn.execute(GOAL.on(conn), {"goal_id": goal_id, "owner_id": caller.id}).first()
+    if row is None:
+        grant = access.readable(caller=caller, goal_id=goal_id)
+        if not grant.is_owner:
+            params = {"goal_id": goal_id, "owner_id": grant.owner_id}
+            row = conn.execute(GOAL.on(conn), params).first()
     if row is None:
         raise NotFound(f"goal {goal_id} not found")
     return GoalResult(row, stats_of(row))
@@ -170,6 +177,10 @@ def _flush_names() -> None:
         raise NameConflict("a sibling goal already has that name") from exc
 
 
+class _ParentElsewhere(Exception):
+    """The parent is not one of the caller's own live goals: whose it is must be decided."""
+
+
 def create_goal(
     *, caller: User, goal_in: GoalCreate, max_goals: int = 0, actor: User | None = None
 ) -> GoalResult:
@@ -179,13 +190,25 @@ def create_goal(
     owner may hold, trash included (0: no limit); actor: who asked, when an administrator acts
     for the caller (the v1.0 API).
     """
-    parent_id, position = goal_in.parent_id, goal_in.position
-    owner_id = access.placing(caller=caller, parent_id=parent_id)
     # Without a start, a goal starts when it is made, or when it ended if that is earlier.
     if goal_in.start is not None:
         check_times(goal_in.start, goal_in.end)
     if goal_in.completion == "auto" and goal_in.end is not None:
         raise refuse_explicit_end(name=goal_in.name)
+    made = partial(_create, caller=caller, goal_in=goal_in, max_goals=max_goals, actor=actor)
+    try:
+        # Under the caller's own parent, the common case, the INSERT checks the parent itself.
+        return made(owner_id=caller.id)
+    except _ParentElsewhere:
+        # Not the caller's: a parent they edit through a share (in its owner's tree), or none.
+        return made(owner_id=access.placing(caller=caller, parent_id=goal_in.parent_id))
+
+
+def _create(
+    *, owner_id: int, caller: User, goal_in: GoalCreate, max_goals: int, actor: User | None
+) -> GoalResult:
+    """Create the goal in owner_id's tree, under the owner's lock."""
+    parent_id, position = goal_in.parent_id, goal_in.position
     near_limit = room_before_create(owner_id=owner_id, max_goals=max_goals)
     with operation(owner_id, kind="create", actor_id=(actor or caller).id) as stamp:
         if owner_id != caller.id:  # decided again under the lock: the share may be gone
@@ -216,6 +239,8 @@ def create_goal(
         if goal is None:
             if near_limit and (held := goals_held(owner_id)) >= max_goals:
                 raise limit_reached(held=held, adding=1, max_goals=max_goals)
+            if parent_id is not None and owner_id == caller.id:
+                raise _ParentElsewhere  # rolls the attempt back; create_goal decides
             gone = f"parent goal {parent_id}" if parent_id is not None else f"user {owner_id}"
             raise NotFound(f"{gone} not found")
         # A new manual goal at the top level has no parent and no children for a rule to move.

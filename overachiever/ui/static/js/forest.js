@@ -754,6 +754,7 @@ class Forest {
       if (this.lost(error)) await this.change(async () => {});
       else this.fail(error);
     }
+  }
 
   async exportAll() {
     const filename = await exportDialog();
