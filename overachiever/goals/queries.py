@@ -85,6 +85,10 @@ class ByDialect(Generic[_S]):
         """The form for this connection's database."""
         return self._forms[conn.dialect.name == "postgresql"]
 
+    def form(self, lateral: bool) -> _S:
+        """The LATERAL form (PostgreSQL's) or the other."""
+        return self._forms[lateral]
+
 
 def _by_id(name: str) -> Subquery:
     """The goal whose id is :name, looked up by its key alone, behind an OFFSET 0 fence.

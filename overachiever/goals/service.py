@@ -34,6 +34,7 @@ from .queries import (
     OUTLINE_SUBTREE,
     SUBTREE,
     SUBTREE_IDS,
+    ByDialect,
     stats_of,
 )
 from .quota import goals_held, limit_reached, room_before_create
@@ -58,19 +59,17 @@ from .tree import Forest, Stats
 
 
 def get_goal(*, caller: User, goal_id: int) -> GoalResult:
-    """A live goal the caller may read, with roll-ups: no ORM object."""
+    """A live goal the caller may read, with roll-ups: one query, no ORM object."""
     conn = db.session.connection()
-    # The caller's own goal is found by the read itself, which filters by owner: the common
-    # read costs no more than it did. Anything else is for the access decision to place.
-    row = conn.execute(GOAL.on(conn), {"goal_id": goal_id, "owner_id": caller.id}).first()
-    if row is None:
-        grant = access.readable(caller=caller, goal_id=goal_id)
-        if not grant.is_owner:
-            params = {"goal_id": goal_id, "owner_id": grant.owner_id}
-            row = conn.execute(GOAL.on(conn), params).first()
+    row = conn.execute(READABLE_GOAL.on(conn), {"goal_id": goal_id, "caller_id": caller.id}).first()
     if row is None:
         raise NotFound(f"goal {goal_id} not found")
     return GoalResult(row, stats_of(row))
+
+
+# One goal with its roll-ups, read by whoever may read it: the access decision and the read
+# in one statement, for the owner and a recipient of a share alike.
+READABLE_GOAL = ByDialect(lambda lateral: access.with_readable_owner(GOAL.form(lateral)))
 
 
 _SORT_COLUMNS = {

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BindParameter, Select, bindparam, column, select, text
+from sqlalchemy.sql import visitors
 
 from ..core.db import db
 from ..core.errors import Forbidden, NotFound
@@ -83,6 +85,58 @@ _DECIDE = text(
     bindparam("caller_id", type_=BigId),
     bindparam("goal_id", type_=BigId),
 )
+
+
+# The owner of :goal_id when :caller_id may read it (live, in their tree or a share to them),
+# as a scalar subquery: a read can bind its owner to this instead of to the caller, and so
+# decide and read in one statement (see with_readable_owner).
+_READABLE_OWNER = (
+    select(
+        text(
+            """
+            WITH RECURSIVE up(id, parent_id, owner_id, share_id, walks) AS (
+                SELECT g.id, g.parent_id, g.owner_id, s.id,
+                       CASE WHEN g.owner_id <> :caller_id AND EXISTS (
+                           SELECT 1 FROM shares x
+                           WHERE x.user_id = :caller_id AND x.owner_id = g.owner_id
+                       ) THEN 1 ELSE 0 END
+                FROM goals g
+                LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
+                WHERE g.id = :goal_id AND g.deleted_at IS NULL
+                UNION ALL
+                SELECT g.id, g.parent_id, g.owner_id, s.id, up.walks
+                FROM up
+                JOIN goals g ON g.id = up.parent_id
+                LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
+                WHERE up.walks = 1 AND up.share_id IS NULL
+            )
+            SELECT owner_id FROM up
+            WHERE owner_id = :caller_id OR share_id IS NOT NULL
+            """
+        )
+        .bindparams(bindparam("caller_id", type_=BigId), bindparam("goal_id", type_=BigId))
+        .columns(column("owner_id", BigId))
+        .subquery("readable")
+        .c.owner_id
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+def with_readable_owner(stmt: Select[Any]) -> Select[Any]:
+    """stmt, a read of :goal_id by :owner_id, made a read of :goal_id by :caller_id: its
+    :owner_id becomes the goal's owner when the caller may read the goal (none otherwise).
+
+    The decision and the read are then one statement, for the owner and a recipient alike.
+    """
+
+    def swap(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key == "owner_id":
+            return _READABLE_OWNER
+        return None
+
+    return cast("Select[Any]", visitors.replacement_traverse(stmt, {}, swap))
 
 
 def decide(*, caller_id: int, goal_id: int, trashed: bool = False) -> Grant | None:
