@@ -29,7 +29,7 @@ _MEDIA_TYPES: dict[str, Any] = {
             "Markdown, OPML, CSV or iCalendar",
             "content": _MEDIA_TYPES,
         },
-        404: "The root is not one of your live goals",
+        404: "The root is not a live goal of yours or shared with you",
     },
 )
 def export(query: ExportQuery) -> Response:
