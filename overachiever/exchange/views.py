@@ -13,8 +13,20 @@ from .schemas import ExportQuery
 
 bp = APIBlueprint("exchange", __name__, url_prefix="/api/v2", tag="Export")
 
+# The JSON export document is an object (its nodes: docs/api.md); the other formats are text.
+_EXPORT_DOCUMENT = {
+    "type": "object",
+    "required": ["format", "version", "exported_at", "goals"],
+    "properties": {
+        "format": {"const": "overachiever"},
+        "version": {"const": 1},
+        "exported_at": {"type": "string", "format": "date-time"},
+        "goals": {"type": "array", "items": {"type": "object"}},
+    },
+}
 _MEDIA_TYPES: dict[str, Any] = {
-    module.MEDIA_TYPE.split(";")[0]: {"schema": {"type": "string"}} for module in FORMATS.values()
+    media: {"schema": _EXPORT_DOCUMENT if media == "application/json" else {"type": "string"}}
+    for media in (module.MEDIA_TYPE.split(";")[0] for module in FORMATS.values())
 }
 
 
