@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if auth:
         print(
             f"auth renewals: {auth.get('tokens_issued', 0)} tokens issued, "
-            f"{auth.get('accounts_created', 0)} administrators created, "
+            f"{auth.get('accounts_created', 0)} accounts created, "
             f"{auth.get('accounts_restored', 0)} restored"
         )
 
