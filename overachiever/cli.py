@@ -482,6 +482,75 @@ def import_command(user_name: str, file: Path, fmt: str | None, parent_id: int |
     click.echo(f"imported {len(ids)} goals", err=True)
 
 
+@main.group()
+def shares() -> None:
+    """Share goals with other users, as their owner would over the API."""
+
+
+@shares.command("add")
+@click.argument("user_name", metavar="USER")
+@click.argument("goal_id", type=click.IntRange(1))
+@click.argument("recipient", metavar="WITH")
+@click.option(
+    "--role", type=click.Choice(["viewer", "editor"]), default="viewer", show_default=True
+)
+@with_appcontext
+def shares_add(user_name: str, goal_id: int, recipient: str, role: str) -> None:
+    """Share USER's goal GOAL_ID and its subtree with WITH (name or e-mail), or change the role."""
+    from .sharing import service as sharing
+    from .users import service as user_service
+
+    try:
+        owner = user_service.find_by_name(user_name)
+        share, created = sharing.share_goal(
+            caller=owner, goal_id=goal_id, login=recipient, role=role
+        )
+    except DomainError as exc:
+        _fail(exc)
+    done = "shared" if created else "now"
+    click.echo(f"share {share['id']}: goal {goal_id} {done} with {share['user']['name']} as {role}")
+
+
+@shares.command("list")
+@click.argument("user_name", metavar="USER")
+@click.option("--goal", "goal_id", type=click.IntRange(1), default=None, help="One goal's shares.")
+@with_appcontext
+def shares_list(user_name: str, goal_id: int | None) -> None:
+    """The goals shared with USER, or who one of USER's goals is shared with."""
+    from .sharing import service as sharing
+    from .users import service as user_service
+
+    try:
+        user = user_service.find_by_name(user_name)
+        if goal_id is None:
+            for item in sharing.shared_with(caller=user):
+                goal, owner = item["goal"], item["owner"]["name"]
+                click.echo(f"{goal['id']:>8}  {item['role']:<6}  {owner}: {goal['name']}")
+        else:
+            for share in sharing.list_shares(caller=user, goal_id=goal_id):
+                click.echo(f"{share['id']:>8}  {share['role']:<6}  {share['user']['name']}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@shares.command("remove")
+@click.argument("user_name", metavar="USER")
+@click.argument("goal_id", type=click.IntRange(1))
+@click.argument("share_id", type=click.IntRange(1))
+@with_appcontext
+def shares_remove(user_name: str, goal_id: int, share_id: int) -> None:
+    """Revoke a share of USER's goal, or, as its recipient, leave it."""
+    from .sharing import service as sharing
+    from .users import service as user_service
+
+    try:
+        user = user_service.find_by_name(user_name)
+        sharing.revoke(caller=user, goal_id=goal_id, share_id=share_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"share {share_id} of goal {goal_id} removed")
+
+
 @main.command()
 @output_option
 @with_appcontext
