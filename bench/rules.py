@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,13 +78,14 @@ class Rules:
         self.kind = kind
         self.shapes = shapes
         self.add = add
-        self.folder = folder / f"{kind}-rules"
+        self.out = folder
         self.postgres_url = postgres_url
 
     def run(self) -> None:
         """Both cases, on one database."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        db = Database(self.kind, self.folder, self.postgres_url)
+        # A folder of its own each run: a SQLite file left by an earlier run would hold the users.
+        folder = Path(tempfile.mkdtemp(prefix=f"{self.kind}-rules-", dir=self.out))
+        db = Database(self.kind, folder, self.postgres_url)
         app: Process | None = None
         try:
             users = db.migrate_and_add_users(["cascade", "auto"])
@@ -95,7 +97,7 @@ class Rules:
                     "UPDATE goals SET completion = 'auto' "  # noqa: S608
                     f"WHERE owner_id = {users['auto'].id} AND id != {chain[-1]}"
                 )
-            app = start_app(db.url, self.folder / "server.log")
+            app = start_app(db.url, folder / "server.log")
             self._cascade(db, app, users["cascade"], tree)
             self._auto_chain(db, app, users["auto"], chain)
         finally:
