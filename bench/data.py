@@ -57,6 +57,10 @@ class Database:
         if kind == "sqlite":
             self.path = folder / "bench.db"
             self.url = f"sqlite:///{self.path}"
+            # Fresh, as the PostgreSQL one is: a file left by an earlier run into the same
+            # --out folder would hold its users already.
+            for leftover in folder.glob("bench.db*"):
+                leftover.unlink()
         else:
             from sqlalchemy.engine import make_url
 
