@@ -59,8 +59,7 @@ class Grant:
 # The walk goes up only while no share to the caller was met and the owner has shared
 # something with the caller: an owner's or a stranger's decision reads one row. A goal's
 # ancestors are live and have its owner, so the walk needs neither condition again.
-_DECIDE = text(
-    """
+_WALK = """
     WITH RECURSIVE up(id, parent_id, owner_id, share_id, share_role, walks) AS (
         SELECT g.id, g.parent_id, g.owner_id, s.id, s.role,
                CASE WHEN g.owner_id <> :caller_id AND EXISTS (
@@ -69,8 +68,7 @@ _DECIDE = text(
                ) THEN 1 ELSE 0 END
         FROM goals g
         LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
-        WHERE g.id = :goal_id
-          AND (g.deleted_at IS NULL OR (:trashed = 1 AND g.owner_id = :caller_id))
+        WHERE g.id = :goal_id AND {anchor}
         UNION ALL
         SELECT g.id, g.parent_id, g.owner_id, s.id, s.role, up.walks
         FROM up
@@ -78,43 +76,24 @@ _DECIDE = text(
         LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
         WHERE up.walks = 1 AND up.share_id IS NULL
     )
-    SELECT id, owner_id, share_id, share_role FROM up
+    SELECT {columns} FROM up
     WHERE owner_id = :caller_id OR share_id IS NOT NULL
-    """
-).bindparams(
-    bindparam("caller_id", type_=BigId),
-    bindparam("goal_id", type_=BigId),
-)
-
+"""
+_IDS = (bindparam("caller_id", type_=BigId), bindparam("goal_id", type_=BigId))
+_DECIDE = text(
+    _WALK.format(
+        anchor="(g.deleted_at IS NULL OR (:trashed = 1 AND g.owner_id = :caller_id))",
+        columns="id, owner_id, share_id, share_role",
+    )
+).bindparams(*_IDS)
 
 # The owner of :goal_id when :caller_id may read it (live, in their tree or a share to them),
 # as a scalar subquery: a read can bind its owner to this instead of to the caller, and so
 # decide and read in one statement (see with_readable_owner).
 _READABLE_OWNER = (
     select(
-        text(
-            """
-            WITH RECURSIVE up(id, parent_id, owner_id, share_id, walks) AS (
-                SELECT g.id, g.parent_id, g.owner_id, s.id,
-                       CASE WHEN g.owner_id <> :caller_id AND EXISTS (
-                           SELECT 1 FROM shares x
-                           WHERE x.user_id = :caller_id AND x.owner_id = g.owner_id
-                       ) THEN 1 ELSE 0 END
-                FROM goals g
-                LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
-                WHERE g.id = :goal_id AND g.deleted_at IS NULL
-                UNION ALL
-                SELECT g.id, g.parent_id, g.owner_id, s.id, up.walks
-                FROM up
-                JOIN goals g ON g.id = up.parent_id
-                LEFT JOIN shares s ON s.goal_id = g.id AND s.user_id = :caller_id
-                WHERE up.walks = 1 AND up.share_id IS NULL
-            )
-            SELECT owner_id FROM up
-            WHERE owner_id = :caller_id OR share_id IS NOT NULL
-            """
-        )
-        .bindparams(bindparam("caller_id", type_=BigId), bindparam("goal_id", type_=BigId))
+        text(_WALK.format(anchor="g.deleted_at IS NULL", columns="owner_id"))
+        .bindparams(*_IDS)
         .columns(column("owner_id", BigId))
         .subquery("readable")
         .c.owner_id
